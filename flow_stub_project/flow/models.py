@@ -1,0 +1,351 @@
+"""Flow core's domain, as much of it as the integration touches.
+
+Money is integer cents (199.50 NOK is 19950). Purchase-order, goods-reception and
+inventory quantities are fixed-point integers with two decimals (1 piece is 100), as
+Flow documents for purchase orders; order-line quantities are decimals.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+
+class Tenant(models.Model):
+    uid = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    country_code = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. NO")
+    currency = models.CharField(max_length=3, help_text="ISO 4217, e.g. NOK")
+
+    def __str__(self) -> str:
+        return self.name or self.uid
+
+
+class Store(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="stores")
+    uid = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    country_code = models.CharField(max_length=2)
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="Omnium market id when it differs from the country."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="store_uid")]
+
+    def __str__(self) -> str:
+        return self.name or self.uid
+
+
+class Customer(models.Model):
+    class Type(models.TextChoices):
+        PERSON = "PERSON", "Person"
+        COMPANY = "COMPANY", "Company"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="customers")
+    uid = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.PERSON)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    vat_number = models.CharField(max_length=50, blank=True)
+    contact_person_name = models.CharField(max_length=200, blank=True)
+    contact_person_email = models.EmailField(blank=True)
+    email = models.EmailField(blank=True)
+    mobile = models.CharField(max_length=50, blank=True)
+    address = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country_code = models.CharField(max_length=2, blank=True)
+    loyalty_id = models.CharField(max_length=100, blank=True)
+    external_id = models.CharField(
+        max_length=200, blank=True, help_text="The customer's id in Omnium, once it exists there."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_modified_at = models.DateTimeField(auto_now=True)
+    last_modified_by = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="customer_uid")]
+
+    def __str__(self) -> str:
+        return self.display_name or self.company_name or self.uid
+
+
+class Order(models.Model):
+    class Type(models.TextChoices):
+        SALE = "SALE", "Sale"
+        RETURN = "RETURN", "Return"
+        PAYMENT = "PAYMENT", "Payment (deposit / down payment)"
+
+    class State(models.TextChoices):
+        OPEN = "OPEN", "Open"
+        PARKED = "PARKED", "Parked"
+        CONFIRMED = "CONFIRMED", "Confirmed"
+        COMPLETED = "COMPLETED", "Completed"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="orders")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    uid = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.SALE)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    original_order = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="returns",
+        help_text="For a return: the sale it returns goods from.",
+    )
+    currency = models.CharField(max_length=3)
+    external_id = models.CharField(
+        max_length=200, blank=True, help_text="Omnium order id of an order that came from Omnium."
+    )
+    external_order_type = models.CharField(max_length=50, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True, help_text="Pickup deadline.")
+    shipping_method_id = models.CharField(max_length=100, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "uid"], name="order_uid"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~Q(external_id=""),
+                name="order_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.uid
+
+    @property
+    def total(self) -> int:
+        """Grand total in cents, VAT included."""
+        return sum(line.total for line in self.lines.all())
+
+    @property
+    def paid(self) -> int:
+        return self.payments.aggregate(s=Sum("amount"))["s"] or 0
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    uid = models.CharField(max_length=100, help_text="Unique within the order.")
+    sku = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    unit_price = models.BigIntegerField(help_text="Cents, VAT included, before discount.")
+    discount = models.BigIntegerField(default=0, help_text="Cents off the whole line.")
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("25.00"))
+    delivered_quantity = models.DecimalField(max_digits=12, decimal_places=3, default=0)
+    is_paid = models.BooleanField(default=False)
+    external_id = models.CharField(max_length=200, blank=True, help_text="Omnium lineItemId.")
+    package_parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="components",
+        help_text="The package line this component belongs to.",
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["order", "uid"], name="order_line_uid")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+    @property
+    def total(self) -> int:
+        """Line total in cents: quantity × unit price − discount, rounded half up."""
+        gross = (self.quantity * self.unit_price).quantize(Decimal(1), rounding="ROUND_HALF_UP")
+        return int(gross) - self.discount
+
+    @property
+    def vat_amount(self) -> int:
+        """VAT contained in the line total, in cents (prices include VAT)."""
+        rate = Decimal(self.vat_rate)
+        vat = Decimal(self.total) * rate / (Decimal(100) + rate)
+        return int(vat.quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+
+
+class OrderPayment(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    uid = models.CharField(max_length=100)
+    method = models.CharField(max_length=50, help_text="e.g. Card, Cash, Vipps, GiftCard")
+    amount = models.BigIntegerField(help_text="Cents; negative for refunds.")
+    transaction_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.amount}"
+
+
+class OrderHandling(models.Model):
+    """A handling task on an order (Click & Collect pick-up, online-order shipping...)."""
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", "Open"
+        DONE = "DONE", "Done"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="handlings")
+    handling_uid = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "handling_uid"], name="order_handling_uid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handling_uid} on {self.order_id}"
+
+
+class OrderReceipt(models.Model):
+    """The receipt Flow issues after settlement (the basis of an Omnium invoice)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="receipts")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="receipts")
+    uid = models.CharField(max_length=100)
+    voucher_number = models.CharField(max_length=50)
+    grand_total = models.BigIntegerField(help_text="Cents, VAT included.")
+    vat_total = models.BigIntegerField(help_text="Cents.")
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.BinaryField(null=True, blank=True, help_text="The rendered receipt, if any.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="receipt_uid")]
+
+    def __str__(self) -> str:
+        return self.voucher_number or self.uid
+
+
+class PurchaseOrder(models.Model):
+    class Status(models.TextChoices):
+        SENTTOSUPPLIER = "SENTTOSUPPLIER", "Sent to supplier"
+        PARTIALLYRECEIVED = "PARTIALLYRECEIVED", "Partially received"
+        RECEIVED = "RECEIVED", "Received"
+        CLOSED = "CLOSED", "Closed"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="purchase_orders")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="purchase_orders")
+    uid = models.CharField(max_length=200, help_text="Omnium PO id, or {PO}-delivery-{D}.")
+    supplier_uid = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3, blank=True)
+    supplier_reference_number = models.CharField(max_length=100, blank=True)
+    note = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.SENTTOSUPPLIER
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="po_uid")]
+
+    def __str__(self) -> str:
+        return self.uid
+
+
+class PurchaseOrderLine(models.Model):
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    uid = models.CharField(max_length=200, help_text="Omnium PO lineItemId.")
+    sku = models.CharField(max_length=100)
+    quantity_ordered = models.BigIntegerField(help_text="Hundredths of a unit (1 piece = 100).")
+    quantity_received = models.BigIntegerField(default=0, help_text="Hundredths of a unit.")
+    unit_price = models.BigIntegerField(default=0, help_text="Cents.")
+    expected_delivery_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["purchase_order", "uid"], name="po_line_uid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_order_id}/{self.uid}"
+
+
+class Receivement(models.Model):
+    """A goods reception: goods counted into a store, usually against a purchase order."""
+
+    class State(models.TextChoices):
+        OPEN = "OPEN", "Open"
+        COMPLETED = "COMPLETED", "Completed"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="receivements")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="receivements")
+    uid = models.CharField(max_length=100)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="receivements"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="receivement_uid")]
+
+    def __str__(self) -> str:
+        return self.uid
+
+
+class ReceivementLine(models.Model):
+    receivement = models.ForeignKey(Receivement, on_delete=models.CASCADE, related_name="lines")
+    purchase_order_line = models.ForeignKey(
+        PurchaseOrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="received"
+    )
+    sku = models.CharField(max_length=100)
+    quantity = models.BigIntegerField(help_text="Hundredths of a unit.")
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity / 100} × {self.sku}"
+
+
+class InventoryLevel(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="inventory")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="inventory")
+    sku = models.CharField(max_length=100)
+    quantity = models.BigIntegerField(default=0, help_text="Hundredths of a unit.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "sku"], name="inventory_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}/{self.sku}: {self.quantity / 100}"
+
+
+class ApiToken(models.Model):
+    """A tenant's API token for Flow's REST API (POS terminals, Omnium's connector)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tenant})"

@@ -1,0 +1,164 @@
+"""The app's settings: the one place that reads ``settings.OMNIUM_INTEGRATION``.
+
+Hosts set a single dict; every key is optional and falls back to the default below.
+Values are read lazily and cached per key; the cache is dropped when Django's
+``setting_changed`` fires, so ``override_settings`` works in tests (the DRF idiom).
+
+Per-tenant values (credentials, the twelve ``OMNIUM_*`` parameters, tokens) are not
+settings: they live in the database on :class:`~omnium_integration.models.TenantExtension`
+and are edited in the admin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.db.models import Model
+from django.utils.module_loading import import_string
+
+SETTINGS_NAME = "OMNIUM_INTEGRATION"
+
+DEFAULTS: dict[str, Any] = {
+    # --- Flow's models, found the way AUTH_USER_MODEL is found -------------------------
+    "TENANT_MODEL": "flow.Tenant",
+    "STORE_MODEL": "flow.Store",
+    "CUSTOMER_MODEL": "flow.Customer",
+    "ORDER_MODEL": "flow.Order",
+    "ORDER_RECEIPT_MODEL": "flow.OrderReceipt",
+    "RECEIVEMENT_MODEL": "flow.Receivement",
+    # The class that knows how Flow's models are shaped (reading an order's lines,
+    # setting a state). Subclass it when Flow's models differ from the stub's.
+    "ADAPTER": "omnium_integration.host.FlowAdapter",
+    # --- Omnium API -----------------------------------------------------------------------
+    # Default base URL; a tenant may override it (test/dev environments, the sandbox).
+    "API_BASE_URL": "https://api.omnium.no",
+    "CONNECT_TIMEOUT": 5.0,  # seconds
+    "READ_TIMEOUT": 30.0,  # seconds
+    # Omnium allows 20 concurrent requests per API user (spec §5); one API user per tenant.
+    "MAX_CONCURRENT_CALLS_PER_TENANT": 20,
+    "BATCH_SIZE_LIMIT": 1000,  # items per bulk call (inventory, orders)
+    "CUSTOMER_BATCH_SIZE_LIMIT": 100,  # items per customer bulk call
+    # Tokens are reused until this margin before the earlier of their expiry and max age.
+    "TOKEN_MAX_AGE": 16 * 3600,  # seconds
+    "TOKEN_RENEW_MARGIN": 300,  # seconds
+    # --- Job engine -----------------------------------------------------------------------
+    # Minutes before retry n (1-based); the last value repeats for every later retry.
+    "RETRY_SCHEDULE": (1, 2, 5, 10, 20, 30, 45, 60, 90, 120),
+    # Give up after this many attempts (None: keep retrying every last-schedule minutes).
+    "MAX_ATTEMPTS": None,
+    # A claimed job belongs to its worker for this long; afterwards anyone may take it.
+    "LEASE_SECONDS": 300,
+    "CLAIM_BATCH_SIZE": 50,
+    # A drain task stops claiming after this long and re-kicks itself, so each django-q2
+    # task stays well below the cluster's ``timeout`` (which must stay below ``retry``).
+    "DRAIN_TIME_BUDGET": 45.0,  # seconds
+    # Kick the engine with a django-q2 task when a transaction that wrote jobs commits.
+    "DISPATCH_ON_COMMIT": True,
+    # Compress every engine delay (retry schedule, Retry-After, leases) by this factor.
+    # 1.0 in production; chaos tests run the whole retry table in seconds.
+    "TIME_SCALE": 1.0,
+    # Keep succeeded jobs this many days (``omnium_jobs --prune``).
+    "SUCCEEDED_RETENTION_DAYS": 14,
+    # --- Inbound (Omnium -> Flow) ---------------------------------------------------------
+    "WEBHOOK_MAX_BODY_BYTES": 256 * 1024,
+    "WEBHOOK_AUTH_HEADER": "X-Omnium-Api-Key",  # besides ``Authorization: Bearer``
+    "POLL_INTERVAL_MINUTES": 5,  # safety-net delta poll of Omnium orders
+    "POLL_ORDER_TYPES": ("ClickAndCollect", "OnlineOrder", "Online"),
+    # --- Outbound (Flow -> Omnium) --------------------------------------------------------
+    "POS_ORDER_TYPE": "Pos",
+}
+
+# Keys whose value names an importable object.
+IMPORT_STRINGS = {"ADAPTER"}
+
+
+class AppSettings:
+    """Attribute access to the app's settings with defaults (``app_settings.LEASE_SECONDS``)."""
+
+    def __init__(self, defaults: dict[str, Any]):
+        self._defaults = defaults
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(settings, SETTINGS_NAME, {}) or {}
+        if not isinstance(value, dict):
+            raise ImproperlyConfigured(f"{SETTINGS_NAME} must be a dict.")
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._defaults:
+            raise AttributeError(f"Invalid {SETTINGS_NAME} setting: {name!r}")
+        if name not in self._cache:
+            value = self.user_settings.get(name, self._defaults[name])
+            if name in IMPORT_STRINGS and isinstance(value, str):
+                value = import_string(value)
+            self._cache[name] = value
+        return self._cache[name]
+
+    def reload(self) -> None:
+        self._cache.clear()
+        _host_models.clear()
+
+
+app_settings = AppSettings(DEFAULTS)
+_host_models: dict[str, type[Model]] = {}
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTINGS_NAME:
+        app_settings.reload()
+
+
+setting_changed.connect(_reload)
+
+
+def host_model_label(key: str) -> str:
+    """The ``app_label.ModelName`` string configured for a Flow model (e.g. ``TENANT_MODEL``)."""
+    return getattr(app_settings, key)
+
+
+def get_host_model(key: str) -> type[Model]:
+    """Resolve a Flow model named by a setting, with an error that says which setting is wrong."""
+    if key not in _host_models:
+        label = host_model_label(key)
+        try:
+            _host_models[key] = apps.get_model(label, require_ready=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{SETTINGS_NAME}['{key}'] must be of the form 'app_label.ModelName', "
+                f"not {label!r}."
+            ) from exc
+        except LookupError as exc:
+            raise ImproperlyConfigured(
+                f"{SETTINGS_NAME}['{key}'] refers to model {label!r}, which is not installed."
+            ) from exc
+    return _host_models[key]
+
+
+def get_tenant_model() -> type[Model]:
+    return get_host_model("TENANT_MODEL")
+
+
+def get_store_model() -> type[Model]:
+    return get_host_model("STORE_MODEL")
+
+
+def get_customer_model() -> type[Model]:
+    return get_host_model("CUSTOMER_MODEL")
+
+
+def get_order_model() -> type[Model]:
+    return get_host_model("ORDER_MODEL")
+
+
+def get_order_receipt_model() -> type[Model]:
+    return get_host_model("ORDER_RECEIPT_MODEL")
+
+
+def get_receivement_model() -> type[Model]:
+    return get_host_model("RECEIVEMENT_MODEL")

@@ -1,0 +1,48 @@
+"""Choices shared by models, the engine and the admin."""
+
+from django.db import models
+
+
+class Queue(models.TextChoices):
+    """The two queues of Flow's architecture; each is drained by its own django-q2 cluster."""
+
+    ORDER = "external_order_sync", "Order sync"
+    RECEIVEMENT = "external_receivement_sync", "Receivement sync"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Omnium → Flow"
+    OUTBOUND = "outbound", "Flow → Omnium"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# A job in one of these states is "active": at most one active job exists per
+# (tenant, kind, object) thanks to a partial unique index, which is how repeated
+# saves coalesce into one job and how one object is never synced twice at once.
+ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
+
+
+class AttemptOutcome(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    RETRY = "retry", "Will retry"
+    FAILED = "failed", "Failed"
+    LEASE_LOST = "lease_lost", "Lease lost"
+    LEASE_EXPIRED = "lease_expired", "Lease expired (worker gone)"
+
+
+class JobKind(models.TextChoices):
+    """What a job does. Each kind has exactly one handler and belongs to one queue."""
+
+    ORDER_EXPORT = "order.export", "Flow order → Omnium"
+    CUSTOMER_EXPORT = "customer.export", "Flow customer → Omnium"
+    RECEIPT_EXPORT = "receipt.export", "Flow receipt → Omnium invoice"
+    ORDER_IMPORT = "order.import", "Omnium order → Flow"
+    RECEIVEMENT_EXPORT = "receivement.export", "Flow goods reception → Omnium"
+    STOCK_EXPORT = "stock.export", "Flow stock levels → Omnium"

@@ -1,0 +1,56 @@
+"""Errors the app raises, classified once so the engine knows what to do with them.
+
+* :class:`RetryableError`: try again later (network trouble, 5xx, 408, 429, a lost race).
+  The engine schedules the next attempt from the retry table, or later when the error
+  carries ``retry_after`` (Omnium's ``Retry-After``).
+* :class:`PermanentError`: retrying will not help until someone changes something
+  (a 4xx with Omnium's validation message, a missing parameter, an unknown country).
+  The job moves to ``failed`` with the reason and stays there until retried by hand.
+
+Messages never contain credentials or tokens: build them from status codes, paths
+without query strings, and Omnium's error body.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class OmniumIntegrationError(Exception):
+    """Base class for everything this app raises on purpose."""
+
+
+class RetryableError(OmniumIntegrationError):
+    """A failure that may go away by itself; the job is retried on the schedule."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status_code: int | None = None,
+    ):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, from Retry-After
+        self.status_code = status_code
+
+
+class PermanentError(OmniumIntegrationError):
+    """A failure that needs a person: the job is marked failed with this reason."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, body: str = ""):
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body  # Omnium's error body, kept for the operator
+
+
+class ConfigurationError(PermanentError, ImproperlyConfigured):
+    """A tenant or store parameter is missing or wrong (e.g. no client id)."""
+
+
+class MappingError(PermanentError):
+    """Flow data that cannot be expressed in Omnium's model (e.g. an unknown country)."""
+
+
+class LeaseLost(OmniumIntegrationError):
+    """The worker no longer holds the job's lease; another worker owns the job now."""

@@ -1,0 +1,56 @@
+"""Which function handles which job kind, and on which queue it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from ..models import ExternalSyncJob
+
+Handler = Callable[["ExternalSyncJob"], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    kind: str
+    queue: str
+    direction: str
+    func: Handler
+
+
+_handlers: dict[str, HandlerSpec] = {}
+
+
+def handles(kind: str, *, queue: str, direction: str) -> Callable[[Handler], Handler]:
+    """Register ``func`` as the handler of ``kind``.
+
+    A handler reads the job's object in its current state, does the sync and returns a
+    small dict stored as the job's result (e.g. the Omnium id it created). It raises
+    :class:`~omnium_integration.exceptions.RetryableError` or
+    :class:`~omnium_integration.exceptions.PermanentError` to fail.
+    """
+
+    def register(func: Handler) -> Handler:
+        _handlers[str(kind)] = HandlerSpec(str(kind), str(queue), str(direction), func)
+        return func
+
+    return register
+
+
+def unregister(kind: str) -> None:
+    _handlers.pop(str(kind), None)
+
+
+def get_handler(kind: str) -> HandlerSpec:
+    try:
+        return _handlers[str(kind)]
+    except KeyError:
+        raise ConfigurationError(f"No handler is registered for job kind {kind!r}.") from None
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_handlers)

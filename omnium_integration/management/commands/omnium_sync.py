@@ -1,0 +1,48 @@
+"""Run the sync engines in this process: ``omnium_sync --drain [--queue Q]``."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from omnium_integration.enums import Queue
+from omnium_integration.jobs import engine
+
+
+class Command(BaseCommand):
+    help = (
+        "Run due sync jobs in-process and exit (for operators, tests and scripts). "
+        "Exits 1 if any job failed permanently during the run."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--drain",
+            action="store_true",
+            help="Run every due job until none is due, then exit.",
+        )
+        parser.add_argument(
+            "--queue",
+            choices=[q.value for q in Queue],
+            action="append",
+            help="Only this queue (repeatable). Default: both.",
+        )
+        parser.add_argument("--max-jobs", type=int, default=None, help="Stop after N jobs.")
+
+    def handle(self, *args, **options):
+        if not options["drain"]:
+            raise CommandError(
+                "Nothing to do: pass --drain (the engines themselves run under "
+                "`Q_CLUSTER_NAME=<queue> manage.py qcluster`)."
+            )
+        queues = options["queue"] or [q.value for q in Queue]
+        failed = 0
+        for queue in queues:
+            stats = engine.drain(queue, max_jobs=options["max_jobs"])
+            failed += stats.failed
+            self.stdout.write(
+                f"{queue}: {stats.claimed} run, {stats.succeeded} succeeded, "
+                f"{stats.retried} to retry, {stats.failed} failed"
+                + (f", {stats.lost} lost their lease" if stats.lost else "")
+            )
+        if failed:
+            raise CommandError(f"{failed} job(s) failed; see `manage.py omnium_jobs --failed`.")

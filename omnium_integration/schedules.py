@@ -1,0 +1,47 @@
+"""The django-q2 schedules the engines need, kept in step with the code after ``migrate``.
+
+Every schedule names its cluster explicitly: django-q2 runs a schedule without a
+cluster only on the default-named cluster, and we only run the two named engines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .enums import Queue
+
+SWEEP_NAME = "omnium_integration: sweep {queue}"
+
+
+def wanted_schedules() -> list[dict[str, Any]]:
+    from django_q.models import Schedule
+
+    schedules = [
+        {
+            "name": SWEEP_NAME.format(queue=queue.value),
+            "func": "omnium_integration.tasks.drain",
+            "args": repr(queue.value),
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "cluster": queue.value,
+        }
+        for queue in Queue
+    ]
+    return schedules
+
+
+def ensure_schedules(**_: Any) -> int:
+    """Create or update the app's schedules; return how many were written."""
+    from django_q.models import Schedule
+
+    written = 0
+    for spec in wanted_schedules():
+        name = spec.pop("name")
+        schedule, created = Schedule.objects.get_or_create(name=name, defaults=spec)
+        changed = [key for key, value in spec.items() if getattr(schedule, key) != value]
+        if changed:
+            for key in changed:
+                setattr(schedule, key, spec[key])
+            schedule.save(update_fields=changed)
+        written += int(created or bool(changed))
+    return written

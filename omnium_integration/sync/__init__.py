@@ -1,0 +1,1 @@
+"""Job handlers, one module per sync flow. Importing this package registers them."""

@@ -1,0 +1,21 @@
+"""django-q2 entry points. Each one is short, idempotent and safe to run twice at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conf import app_settings
+from .jobs import dispatch, engine
+
+
+def drain(queue: str) -> dict[str, Any]:
+    """Run the queue's due jobs (retries and expired leases included) for a bounded time.
+
+    Used both by the on-commit kick and by the per-engine sweeper schedule. When the
+    time budget runs out the task queues its own successor, so a long backlog keeps
+    draining without any single django-q2 task outliving the cluster's ``timeout``.
+    """
+    stats = engine.drain(queue, time_budget=app_settings.DRAIN_TIME_BUDGET)
+    if stats.budget_exhausted:
+        dispatch.kick(queue)
+    return stats.as_dict()

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from flow_stub_project.flow.models import Store, Tenant
+from omnium_integration.models import TenantExtension
+
+ROOT = Path(__file__).resolve().parent.parent
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return Tenant.objects.create(uid="tenant_no", name="Nordic Retail", country_code="NO",
+                                 currency="NOK")
+
+
+@pytest.fixture
+def store(tenant) -> Store:
+    return Store.objects.create(tenant=tenant, uid="oslo_city", name="Oslo City",
+                                country_code="NO")
+
+
+@pytest.fixture
+def extension(tenant) -> TenantExtension:
+    return TenantExtension.objects.create(
+        tenant=tenant, is_active=True, client_id="flow-client", client_secret="s3cr3t-value"
+    )
+
+
+@pytest.fixture
+def runs_file(tmp_path) -> Path:
+    path = tmp_path / "runs.txt"
+    path.touch()
+    return path
+
+
+def read_runs(path: Path) -> list[int]:
+    """Job ids in the order the recording handler ran them."""
+    return [int(line.split()[0]) for line in path.read_text().splitlines() if line]
+
+
+@pytest.fixture
+def child_env(transactional_db) -> dict[str, str]:
+    """Environment for a subprocess that must use the test database (committed data only)."""
+    from django.db import connection
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    env["PYTHONPATH"] = str(ROOT)
+    name = connection.settings_dict["NAME"]
+    if ON_POSTGRES:
+        from urllib.parse import quote
+
+        d = connection.settings_dict
+        env["DATABASE_URL"] = (
+            f"postgres://{quote(d['USER'] or '')}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}"
+            f"/{quote(name)}"
+        )
+    else:
+        env["SQLITE_PATH"] = str(name)
+    return env
+
+
+PYTHON = sys.executable
