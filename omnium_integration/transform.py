@@ -1,0 +1,132 @@
+"""The data rules between Flow and Omnium, in one module of pure functions.
+
+* Money: Flow keeps integer cents, Omnium decimal major units. Conversions use exact
+  decimal arithmetic: 199.50 <-> 19950 and 0.29 <-> 29 (never 28, which is what
+  ``int(0.29 * 100)`` gives in binary floating point).
+* Fixed-point quantities: Flow's purchase-order, reception and stock quantities are
+  integers with two implied decimals (1 piece = 100).
+* UIDs sent to Omnium keep only ASCII letters, digits and ``_``.
+* Country -> Omnium market: NO->NOR, SE->SWE, DK->DNK, FI->FIN, unless the store's
+  ``externalId`` names the market. An unknown country is an error, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .exceptions import MappingError
+
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+
+MARKETS: dict[str, str] = {"NO": "NOR", "SE": "SWE", "DK": "DNK", "FI": "FIN"}
+
+
+# ----------------------------------------------------------------------------- money
+
+
+def to_decimal(value: object) -> Decimal:
+    """An exact Decimal from an Omnium number (Decimal, int, str, or float via its repr)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise MappingError(f"Not a number: {value!r}")
+    try:
+        # str(float) is the shortest repr that round-trips, so 0.29 stays 0.29.
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise MappingError(f"Not a number: {value!r}") from None
+    if not result.is_finite():
+        raise MappingError(f"Not a finite number: {value!r}")
+    return result
+
+
+def cents_to_decimal(cents: int) -> Decimal:
+    """Flow cents -> Omnium amount: 19950 -> Decimal('199.50')."""
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise MappingError(f"Flow money must be integer cents, not {cents!r}")
+    return (Decimal(cents) / HUNDRED).quantize(CENT)
+
+
+def decimal_to_cents(amount: object) -> int:
+    """Omnium amount -> Flow cents: 199.5 -> 19950, 0.29 -> 29.
+
+    Amounts with more than two decimals are rounded half up to the cent.
+    """
+    return int((to_decimal(amount) * HUNDRED).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def json_number(amount: Decimal) -> float | int:
+    """A Decimal as a JSON-serialisable number whose JSON text is the same decimal.
+
+    ``repr(float(d))`` reproduces ``d`` exactly for up to 15 significant digits, which
+    covers every amount up to 10^13 major units.
+    """
+    if amount == amount.to_integral_value():
+        return int(amount)
+    return float(amount)
+
+
+# ------------------------------------------------------------------------ quantities
+
+
+def quantity_to_hundredths(quantity: object) -> int:
+    """Omnium quantity -> Flow fixed-point quantity: 2.5 -> 250."""
+    return decimal_to_cents(quantity)
+
+
+def hundredths_to_quantity(hundredths: int) -> Decimal:
+    """Flow fixed-point quantity -> Omnium quantity: 250 -> Decimal('2.50')."""
+    return cents_to_decimal(hundredths)
+
+
+# ------------------------------------------------------------------------------ uids
+
+_NOT_UID = re.compile(r"[^A-Za-z0-9_]+")
+# Letters NFKD does not decompose into an ASCII base letter.
+_TRANSLITERATE = str.maketrans(
+    {"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ß": "ss", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"}
+)
+
+
+def _ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def sanitize_uid(value: object) -> str:
+    """A UID Omnium accepts: only ASCII letters, digits and ``_`` are kept.
+
+    ``"ORD-2026/0001"`` -> ``"ORD20260001"``; ``"Bjørn"`` -> ``"Bjorn"``.
+    """
+    uid = _NOT_UID.sub("", _ascii(str(value)))
+    if not uid:
+        raise MappingError(f"{value!r} has no letters or digits to make a UID from")
+    return uid
+
+
+def slug_uid(value: object) -> str:
+    """A lowercase UID from a display name: ``"Nike Air"`` -> ``"nike_air"`` (brands)."""
+    words = _NOT_UID.sub(" ", _ascii(str(value))).split()
+    uid = "_".join(words).lower()
+    if not uid:
+        raise MappingError(f"{value!r} has no letters or digits to make a UID from")
+    return uid
+
+
+# --------------------------------------------------------------------------- markets
+
+
+def market_for(country_code: str, store_external_id: str = "") -> str:
+    """The Omnium market of a store: its ``externalId`` if set, else from its country."""
+    if store_external_id and store_external_id.strip():
+        return store_external_id.strip()
+    try:
+        return MARKETS[(country_code or "").strip().upper()]
+    except KeyError:
+        raise MappingError(
+            f"No Omnium market is known for country {country_code!r}; set the store's "
+            f"externalId to its Omnium market id (known: {', '.join(sorted(MARKETS))})."
+        ) from None
