@@ -85,7 +85,7 @@ def check_django_q(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="omnium_integration.W012",
                 )
             )
-        elif app_settings.DRAIN_TIME_BUDGET >= timeout:
+        elif timeout <= app_settings.DRAIN_TIME_BUDGET:
             problems.append(
                 checks.Warning(
                     f"DRAIN_TIME_BUDGET ({app_settings.DRAIN_TIME_BUDGET}s) must be below "

@@ -7,7 +7,9 @@ import re
 
 # clientSecret=..., client_secret=..., access_token=..., "accessToken": "...", Bearer ...
 _PATTERNS = [
-    re.compile(r"(?i)((?:client_?secret|client_?id|access_?token|token|secret|password)=)([^&\s'\"]+)"),
+    re.compile(
+        r"(?i)((?:client_?secret|client_?id|access_?token|token|secret|password)=)([^&\s'\"]+)"
+    ),
     re.compile(r"(?i)(\"(?:client_?secret|access_?token|token|secret)\"\s*:\s*\")([^\"]*)"),
     re.compile(r"(?i)(bearer\s+)([A-Za-z0-9\-_.~+/]+=*)"),
 ]

@@ -16,7 +16,7 @@ SWEEP_NAME = "omnium_integration: sweep {queue}"
 def wanted_schedules() -> list[dict[str, Any]]:
     from django_q.models import Schedule
 
-    schedules = [
+    return [
         {
             "name": SWEEP_NAME.format(queue=queue.value),
             "func": "omnium_integration.tasks.drain",
@@ -27,7 +27,6 @@ def wanted_schedules() -> list[dict[str, Any]]:
         }
         for queue in Queue
     ]
-    return schedules
 
 
 def ensure_schedules(**_: Any) -> int:

@@ -23,14 +23,14 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def tenant(db) -> Tenant:
-    return Tenant.objects.create(uid="tenant_no", name="Nordic Retail", country_code="NO",
-                                 currency="NOK")
+    return Tenant.objects.create(
+        uid="tenant_no", name="Nordic Retail", country_code="NO", currency="NOK"
+    )
 
 
 @pytest.fixture
 def store(tenant) -> Store:
-    return Store.objects.create(tenant=tenant, uid="oslo_city", name="Oslo City",
-                                country_code="NO")
+    return Store.objects.create(tenant=tenant, uid="oslo_city", name="Oslo City", country_code="NO")
 
 
 @pytest.fixture

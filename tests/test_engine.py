@@ -90,7 +90,9 @@ def test_drain_runs_due_jobs_and_records_the_attempt(extension, runs_file):
 def test_each_engine_takes_only_its_own_queue(extension, runs_file):
     order_job, _ = add(extension, "order-1", path=str(runs_file))
     receivement_job, _ = engine.enqueue(
-        RECORD_RECEIVEMENT, tenant_id=extension.pk, object_id="rcv-1",
+        RECORD_RECEIVEMENT,
+        tenant_id=extension.pk,
+        object_id="rcv-1",
         payload={"path": str(runs_file)},
     )
     engine.drain(Queue.RECEIVEMENT.value)

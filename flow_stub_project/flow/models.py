@@ -254,9 +254,7 @@ class PurchaseOrder(models.Model):
     currency = models.CharField(max_length=3, blank=True)
     supplier_reference_number = models.CharField(max_length=100, blank=True)
     note = models.TextField(blank=True)
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.SENTTOSUPPLIER
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SENTTOSUPPLIER)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -268,7 +266,9 @@ class PurchaseOrder(models.Model):
 
 
 class PurchaseOrderLine(models.Model):
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines"
+    )
     uid = models.CharField(max_length=200, help_text="Omnium PO lineItemId.")
     sku = models.CharField(max_length=100)
     quantity_ordered = models.BigIntegerField(help_text="Hundredths of a unit (1 piece = 100).")

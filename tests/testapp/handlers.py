@@ -25,11 +25,13 @@ def _record(job):
     fail = payload.get("fail")
     if fail and job.attempts <= payload.get("fail_times", 10**9):
         if fail == "retry":
-            raise RetryableError("Omnium answered 503", status_code=503,
-                                 retry_after=payload.get("retry_after"))
+            raise RetryableError(
+                "Omnium answered 503", status_code=503, retry_after=payload.get("retry_after")
+            )
         if fail == "permanent":
-            raise PermanentError("Omnium answered 400", status_code=400,
-                                 body='{"title": "MarketId is required"}')
+            raise PermanentError(
+                "Omnium answered 400", status_code=400, body='{"title": "MarketId is required"}'
+            )
         if fail == "crash":
             raise KeyError("lineItems")
     if payload.get("path"):
