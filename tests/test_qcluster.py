@@ -1,0 +1,132 @@
+"""The engines as django-q2 clusters: on-commit dispatch, schedules, a real ``qcluster``."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+from django.db import transaction
+from django_q.models import OrmQ, Schedule
+
+from omnium_integration import tasks
+from omnium_integration.enums import JobStatus, Queue
+from omnium_integration.jobs import engine
+from omnium_integration.models import ExternalSyncJob
+from omnium_integration.schedules import ensure_schedules
+from tests.conftest import PYTHON, ROOT, read_runs
+from tests.testapp.handlers import RECORD
+
+ORDER_Q = Queue.ORDER.value
+
+
+def test_a_committed_transaction_kicks_its_queue_once(
+    extension, django_capture_on_commit_callbacks
+):
+    before = OrmQ.objects.count()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for i in range(5):
+            engine.enqueue(RECORD, tenant_id=extension.pk, object_id=f"order-{i}")
+    kicks = OrmQ.objects.all()[before:]
+    assert [k.key for k in kicks] == [ORDER_Q]  # one drain task, on the queue's own cluster
+    assert kicks[0].task["func"] == "omnium_integration.tasks.drain"
+    assert kicks[0].task["args"] == (ORDER_Q,)
+
+
+def test_a_rolled_back_transaction_kicks_nothing(extension, django_capture_on_commit_callbacks):
+    before = OrmQ.objects.count()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        engine.enqueue(RECORD, tenant_id=extension.pk, object_id="order-1")
+        raise RuntimeError
+    assert callbacks == []
+    assert OrmQ.objects.count() == before
+    assert not ExternalSyncJob.objects.exists()
+
+
+def test_each_engine_has_a_sweeper_schedule_on_its_own_cluster(db):
+    ensure_schedules()
+    sweepers = {
+        s.cluster: s for s in Schedule.objects.filter(name__startswith="omnium_integration")
+    }
+    assert set(sweepers) == {q.value for q in Queue}
+    for queue, schedule in sweepers.items():
+        assert schedule.func == "omnium_integration.tasks.drain"
+        assert eval(schedule.args) == queue  # noqa: S307 - django-q2 stores args as a literal
+        assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
+    assert ensure_schedules() == 0  # idempotent
+
+
+def test_the_sweeper_task_runs_due_retries_and_expired_leases(extension, runs_file):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    retry_id, _ = engine.enqueue(
+        RECORD, tenant_id=extension.pk, object_id="a", payload={"path": str(runs_file)}
+    )
+    orphan_id, _ = engine.enqueue(
+        RECORD, tenant_id=extension.pk, object_id="b", payload={"path": str(runs_file)}
+    )
+    engine.claim(ORDER_Q, worker="killed-worker")  # both now leased by a dead worker
+    ExternalSyncJob.objects.filter(pk=orphan_id).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    ExternalSyncJob.objects.filter(pk=retry_id).update(
+        status=JobStatus.PENDING, next_attempt_at=timezone.now(), lease_token=None
+    )
+    result = tasks.drain(ORDER_Q)
+    assert result["succeeded"] == 2
+    assert sorted(read_runs(runs_file)) == sorted([retry_id, orphan_id])
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_job_enqueued_in_a_transaction_is_run_by_a_real_qcluster(
+    extension, runs_file, child_env, tmp_path
+):
+    # Only the on-commit kick may start the job: keep the sweeper schedules away.
+    Schedule.objects.filter(name__startswith="omnium_integration").delete()
+    env = {**child_env, "Q_CLUSTER_NAME": ORDER_Q, "OMNIUM_WORKERS": "1"}
+    log = (tmp_path / "qcluster.log").open("w")
+    cluster = subprocess.Popen(
+        [PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    try:
+        ids = []
+        for name in ("warm-up", "sale-1"):
+            with transaction.atomic():
+                job_id, _ = engine.enqueue(
+                    RECORD,
+                    tenant_id=extension.pk,
+                    object_id=name,
+                    payload={"path": str(runs_file)},
+                )
+            ids.append(job_id)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if ExternalSyncJob.objects.get(pk=job_id).status == JobStatus.SUCCEEDED:
+                    break
+                assert cluster.poll() is None, (tmp_path / "qcluster.log").read_text()
+                time.sleep(0.1)
+        jobs = ExternalSyncJob.objects.filter(pk__in=ids)
+        assert [j.status for j in jobs] == [JobStatus.SUCCEEDED] * 2, (
+            tmp_path / "qcluster.log"
+        ).read_text()
+        assert read_runs(runs_file) == ids
+        # It ran in the cluster's worker process, not in this test process.
+        pids = {int(line.split()[1]) for line in runs_file.read_text().splitlines()}
+        import os
+
+        assert os.getpid() not in pids
+    finally:
+        cluster.send_signal(signal.SIGTERM)
+        try:
+            cluster.wait(20)
+        except subprocess.TimeoutExpired:
+            cluster.kill()
+        log.close()
