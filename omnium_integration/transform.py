@@ -31,13 +31,11 @@ MARKETS: dict[str, str] = {"NO": "NOR", "SE": "SWE", "DK": "DNK", "FI": "FIN"}
 
 def to_decimal(value: object) -> Decimal:
     """An exact Decimal from an Omnium number (Decimal, int, str, or float via its repr)."""
-    if isinstance(value, Decimal):
-        return value
     if isinstance(value, bool) or value is None:
         raise MappingError(f"Not a number: {value!r}")
     try:
         # str(float) is the shortest repr that round-trips, so 0.29 stays 0.29.
-        result = Decimal(str(value))
+        result = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
         raise MappingError(f"Not a number: {value!r}") from None
     if not result.is_finite():
@@ -69,6 +67,16 @@ def json_number(amount: Decimal) -> float | int:
     if amount == amount.to_integral_value():
         return int(amount)
     return float(amount)
+
+
+def line_total(quantity: object, unit_price_cents: int, discount_cents: int = 0) -> int:
+    """A line's total in cents: quantity x unit price - discount, half up to the cent.
+
+    Signs are the caller's business: pass absolute values to get the goods' value of a
+    return line whatever sign convention Flow used for it.
+    """
+    gross = to_decimal(quantity) * unit_price_cents
+    return int(gross.quantize(Decimal(1), rounding=ROUND_HALF_UP)) - discount_cents
 
 
 def unit_amount(total_cents: int, quantity: object) -> Decimal:

@@ -83,6 +83,7 @@ class OrderAdapterMixin:
 
     def order_ref(self, order: Model) -> OrderRef:
         return OrderRef(
+            pk=order.pk,
             uid=order.uid,
             external_id=order.external_id,
             kind=self.order_kind(order),
@@ -105,7 +106,6 @@ class OrderAdapterMixin:
             name=line.name,
             quantity=line.quantity,
             unit_price=line.unit_price,
-            total=line.total,
             discount=line.discount,
             vat_rate=line.vat_rate,
             external_id=line.external_id,

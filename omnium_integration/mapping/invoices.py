@@ -89,3 +89,11 @@ def remittance_line(receipt: ReceiptRecord) -> dict[str, Any]:
         "quantity": 1,
         "placedPrice": cents_to_decimal(abs(receipt.settled_amount)),
     }
+
+
+def invoice_has_file(current: dict[str, Any] | None, file_name: str) -> bool:
+    """Whether Omnium's invoice ``current`` already holds the file ``file_name``."""
+    if not current:
+        return False
+    names = [asset.get("fileName") for asset in current.get("assets") or []]
+    return file_name in names or str(current.get("url") or "").endswith(f"/{file_name}")

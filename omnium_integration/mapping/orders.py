@@ -16,6 +16,7 @@ from typing import Any
 from ..exceptions import MappingError
 from ..transform import (
     cents_to_decimal,
+    line_total,
     market_for,
     omnium_datetime,
     plain_decimal,
@@ -126,6 +127,38 @@ def pos_order(order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
     return compact(document)
 
 
+# Header fields of a POS order that may still change in Flow after the order reached
+# Omnium (a customer attached to the receipt afterwards). Lines and payments of a
+# completed sale do not change: goods coming back are a return.
+PATCHABLE_FIELDS = (
+    "customerId",
+    "customerNumber",
+    "customerName",
+    "customerEmail",
+    "customerPhone",
+    "customerType",
+)
+
+
+def pos_order_patch(document: dict[str, Any], current: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``PatchOrder`` body that brings Omnium's ``current`` order up to ``document``.
+
+    ``None`` when nothing differs. Our prefixed properties are merged
+    (``keepExistingCustomProperties``), so properties others set are kept.
+    """
+    patch: dict[str, Any] = {
+        name: document[name]
+        for name in PATCHABLE_FIELDS
+        if name in document and current.get(name) != document[name]
+    }
+    have = {p.get("key"): p.get("value") for p in current.get("properties") or []}
+    changed = [p for p in document.get("properties", []) if have.get(p["key"]) != p["value"]]
+    if changed:
+        patch["properties"] = changed
+        patch["keepExistingCustomProperties"] = True
+    return patch or None
+
+
 def order_line(line: OrderLineRecord, *, sign: int = 1) -> dict[str, Any]:
     """An ``OmniumOrderLine``: unit price incl. VAT before discount, the line's discount."""
     quantity = plain_decimal(abs(line.quantity)) * sign
@@ -198,7 +231,8 @@ def return_request(order: OrderRecord, options: ExportOptions) -> dict[str, Any]
 
     Return lines are matched to the original sale's lines by SKU (Flow's return lines do
     not name the line they return). ``creditAmount`` is what the customer got back per
-    item; ``creditPayment`` is off because the till already paid the money back.
+    item (price less its share of the line discount); ``creditPayment`` is off because
+    the till already paid the money back.
     """
     original = order.original_order
     if original is None:
@@ -208,7 +242,10 @@ def return_request(order: OrderRecord, options: ExportOptions) -> dict[str, Any]
             {
                 "lineItemId": line_item_id(original_line),
                 "returnQuantity": plain_decimal(quantity),
-                "creditAmount": unit_amount(abs(line.total), abs(line.quantity)),
+                "creditAmount": unit_amount(
+                    line_total(abs(line.quantity), line.unit_price, abs(line.discount)),
+                    abs(line.quantity),
+                ),
                 "isStockUpdated": not order.store.flow_stock_master,
             }
         )

@@ -79,7 +79,6 @@ class OrderLineRecord:
     sku: str
     quantity: Decimal
     unit_price: int  # cents, VAT included, before discount
-    total: int  # cents: Flow's own line total (quantity x unit price - discount)
     discount: int = 0  # cents off the whole line
     vat_rate: Decimal = Decimal(25)  # percent
     name: str = ""
@@ -100,6 +99,7 @@ class PaymentRecord:
 class OrderRef:
     """Enough of another order to address it in Omnium (a return's original sale)."""
 
+    pk: int
     uid: str
     external_id: str = ""
     kind: OrderKind = OrderKind.SALE
