@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..client import OmniumConflict, get_client
+from ..client import get_client
 from ..enums import Direction, JobKind, Queue
+from ..exceptions import OmniumConflict
 from ..host import get_adapter
 from ..jobs import engine, registry
 from ..mapping.customers import customer_document, is_business
