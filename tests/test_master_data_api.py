@@ -120,6 +120,10 @@ def test_a_batch_is_an_object_or_an_array_of_them(api_client):
         "items": [{"uid": "nike_air", "result": "created"}],
     }
     assert push(api_client, "brands", [])["items"] == []
+    # PUT upserts like POST; the collection itself is not readable.
+    put = api_client.put("/api/brands", [{"name": "Nike Air"}], format="json")
+    assert put.json()["items"] == [{"uid": "nike_air", "result": "unchanged"}]
+    assert api_client.get("/api/brands").status_code == 405
     response = api_client.post("/api/brands", "3", content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"detail": "Send a JSON object or an array of objects."}

@@ -743,6 +743,21 @@ def test_an_open_goods_reception_is_completed_later(api_client, store, purchase_
 
 
 @pytest.mark.django_db
+def test_nothing_is_received_on_a_po_closed_in_the_meantime(api_client, store, purchase_order):
+    lines = [{"purchaseOrderLineUid": "L1", "quantity": 100}]
+    body = receive(api_client, store, lines, purchaseOrderUid="PO1", complete=False).json()
+    PurchaseOrder.objects.filter(pk=purchase_order.pk).update(status=PurchaseOrder.Status.CLOSED)
+    response = api_client.post(f"/api/pos/receivements/{body['uid']}/complete")
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Purchase order PO1 is CLOSED; nothing can be received on it."
+    }
+    assert Receivement.objects.get(uid=body["uid"]).state == Receivement.State.OPEN
+    assert not InventoryLevel.objects.exists()
+    assert purchase_order.lines.get(uid="L1").quantity_received == 0
+
+
+@pytest.mark.django_db
 def test_an_invalid_goods_reception_is_refused(api_client, tenant, store, purchase_order):
     other = Store.objects.create(tenant=tenant, uid="bergen", name="Bergen", country_code="NO")
     response = receive(

@@ -16,6 +16,7 @@ that predates a Flow goods reception does not undo it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -137,6 +138,9 @@ class PurchaseOrdersView(BatchView):
             .filter(purchase_order__in=self.orders.values())
             .order_by("pk")
         }
+        self.lines_by_order: dict[int, dict[str, PurchaseOrderLine]] = defaultdict(dict)
+        for (po_id, uid), line in self.lines.items():
+            self.lines_by_order[po_id][uid] = line
         errors: Errors = {}
         for index, item in valid.items():
             if item["store"] not in self.stores:
@@ -146,7 +150,7 @@ class PurchaseOrdersView(BatchView):
     def apply(self, items):
         received_on = set(
             ReceivementLine.objects.filter(
-                purchase_order_line__in=list(self.lines.values())
+                purchase_order_line__purchase_order__in=list(self.orders.values())
             ).values_list("purchase_order_line_id", flat=True)
         )
         headers, on_create, plans = {}, {}, []
@@ -183,7 +187,7 @@ class PurchaseOrdersView(BatchView):
             PurchaseOrderLine,
             line_rows,
             key=("purchase_order_id", "uid"),
-            existing={key: line for key, line in self.lines.items()},
+            existing=self.lines,
         )
         doomed = [line.pk for plan in plans for line in plan["delete"]]
         PurchaseOrderLine.objects.filter(pk__in=doomed).delete()
@@ -209,11 +213,7 @@ class PurchaseOrdersView(BatchView):
     def _plan(self, item: dict[str, Any], received_on: set[int]) -> dict[str, Any]:
         """The PO's lines after this push, the lines to delete, and its status."""
         po = self.orders.get(item["uid"])
-        current = {
-            uid: line
-            for (po_id, uid), line in self.lines.items()
-            if po is not None and po_id == po.pk
-        }
+        current = self.lines_by_order.get(po.pk, {}) if po is not None else {}
         lines: dict[str, dict[str, Any]] = {}
         progress: list[tuple[int, int]] = []
         for line in item["lines"]:

@@ -170,19 +170,7 @@ class StoresView(BatchView):
 
         warehouses = self._warehouses(items, by_uid)
 
-        defaults = {}
-        for item in primaries:
-            store = by_uid[item["uid"]]
-            if "available_warehouses" in item or item["is_warehouse"]:
-                first = (item.get("available_warehouses") or [None])[0]
-                if first is None and item["is_warehouse"]:
-                    first = item["uid"]
-                warehouse = warehouses.objects.get((store.pk, first))
-                warehouse_id = warehouse.pk if warehouse else None
-                defaults[(item["uid"],)] = {
-                    "default_warehouse_id": warehouse_id,
-                    "default_return_warehouse_id": warehouse_id,
-                }
+        defaults = self._default_warehouses(primaries, by_uid, warehouses.objects)
         linked = upsert(Store, defaults, key=("uid",), existing=stores.objects)
         for (uid,), outcome in linked.outcomes.items():
             outcomes[uid].append(outcome)
@@ -212,6 +200,26 @@ class StoresView(BatchView):
                     }
                 )
         return results
+
+    @staticmethod
+    def _default_warehouses(primaries, stores: dict[str, Store], warehouses) -> dict[tuple, dict]:
+        """Each store's first available warehouse (or itself, as a warehouse) as its default
+        and default return warehouse. Stores pushed without warehouses keep theirs."""
+        defaults = {}
+        for item in primaries:
+            if "available_warehouses" not in item and not item["is_warehouse"]:
+                continue
+            store = stores[item["uid"]]
+            first = (item.get("available_warehouses") or [None])[0]
+            if first is None and item["is_warehouse"]:
+                first = item["uid"]
+            warehouse = warehouses.get((store.pk, first))
+            warehouse_id = warehouse.pk if warehouse else None
+            defaults[(item["uid"],)] = {
+                "default_warehouse_id": warehouse_id,
+                "default_return_warehouse_id": warehouse_id,
+            }
+        return defaults
 
     def _organizations(self, primaries: list[dict[str, Any]]) -> dict[str, Organization]:
         rows, on_create = {}, {}

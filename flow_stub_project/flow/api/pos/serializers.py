@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from ...models import (
@@ -194,8 +195,6 @@ class ReceiptOut(CamelModelSerializer):
     def get_pdfUrl(self, receipt) -> str | None:
         if receipt.pdf is None:
             return None
-        from django.urls import reverse
-
         path = reverse("flow_api:pos-receipt-pdf", args=[receipt.uid])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
