@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from flow_stub_project.flow import pos
 from flow_stub_project.flow.models import (
     Customer,
     Order,
@@ -72,16 +73,19 @@ def set_state(order: Order, state: str) -> Order:
     return order
 
 
-def make_return(sale: Order, uid="RET-1", lines=(("SKU-1", "-1", 19950, 0),), **kw) -> Order:
-    """A return against ``sale``; its default payment refunds the (negative) total."""
-    return make_order(
-        sale.store,
-        uid,
-        type=Order.Type.RETURN,
-        lines=lines,
-        original_order=sale,
-        **kw,
-    )
+def make_return(sale: Order, uid="RET-1", lines=(("1", "1"),), *, complete=True, note=""):
+    """A return made by Flow's own POS logic from ``(sale line uid, quantity)`` pairs.
+
+    Its lines mirror the sale's with negative quantities and discount shares, each naming
+    the sale line it returns; ``complete`` refunds it in full (a negative card payment).
+    """
+    sale_lines = {line.uid: line for line in sale.lines.all()}
+    taken = [(sale_lines[line_uid], Decimal(quantity), "") for line_uid, quantity in lines]
+    order = pos.create_return(sale, taken, uid=uid, note=note)
+    if complete:
+        pos.settle(order, [{"method": "Card", "amount": order.total}])
+    order.refresh_from_db()
+    return order
 
 
 def make_customer(tenant, uid="C-1", **fields) -> Customer:

@@ -295,6 +295,14 @@ def test_a_return_is_a_return_request_on_the_original_sale_lines():
     assert {p["key"]: p["value"] for p in request["properties"]}["flowReturnUid"] == "RET-9"
 
 
+def test_a_return_line_that_names_its_sale_line_goes_there():
+    order = a_return(lines=(line(uid="r1", quantity="-1", original_line_uid="3"),))
+    assert [r["lineItemId"] for r in return_request(order, OPTIONS)["returns"]] == ["3"]
+    too_many = a_return(lines=(line(uid="r1", quantity="-2", original_line_uid="1"),))
+    with pytest.raises(MappingError, match="more than"):
+        return_request(too_many, OPTIONS)
+
+
 def test_returned_goods_restock_in_omnium_only_where_omnium_is_stock_master():
     flow_master = a_return(store=replace(STORE, flow_stock_master=True))
     assert all(not r["isStockUpdated"] for r in return_request(flow_master, OPTIONS)["returns"])

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from flow_stub_project.flow import pos
 from flow_stub_project.flow.models import Order, Store, Tenant
 from omnium_integration.enums import Direction, JobKind, Queue
 from omnium_integration.host import get_adapter
@@ -59,21 +60,27 @@ def test_several_saves_while_the_job_waits_give_one_job(extension, store):
 
 def test_returns_cancellations_and_orders_from_omnium(extension, store):
     sale = make_order(store)
-    make_return(sale, state=Order.State.OPEN)
+    ret = make_return(sale, complete=False)
     assert len(jobs()) == 1  # an open return has nothing to send yet
-    ret = Order.objects.get(uid="RET-1")
-    set_state(ret, Order.State.COMPLETED)
-    cancelled = make_order(store, "POS-2", state=Order.State.CANCELLED)
+    pos.settle(ret, [{"method": "Card", "amount": ret.total}])
+    voided = make_order(store, "POS-2")
+    set_state(voided, Order.State.CANCELLED)  # coalesces with its completion's job
     web = make_order(store, "WEB-1", state=Order.State.PARKED, external_id="OMN-1")
     assert len(jobs()) == 3
     set_state(web, Order.State.COMPLETED)
-    assert [j.object_id for j in jobs()] == [str(o.pk) for o in (sale, ret, cancelled, web)]
+    assert [j.object_id for j in jobs()] == [str(o.pk) for o in (sale, ret, voided, web)]
+
+
+def test_cancelling_a_sale_that_never_completed_writes_nothing(extension, store):
+    pos.cancel(make_order(store, state=Order.State.OPEN))
+    assert jobs() == []
 
 
 def test_payment_orders_and_cancelled_returns_write_no_order_job(extension, store):
     make_order(store, "DEP-1", type=Order.Type.PAYMENT, lines=(), payments=[("Card", 50000)])
-    sale = make_order(store, state=Order.State.OPEN)
-    make_return(sale, state=Order.State.CANCELLED)
+    with capture_suppressed():
+        sale = make_order(store)
+    pos.cancel(make_return(sale, complete=False))
     assert jobs() == []
 
 
@@ -172,6 +179,7 @@ def test_the_adapter_reads_an_order_with_everything_the_mappers_need(extension, 
     )
     assert record.store.flow_stock_master and record.store.uid == "oslo_city"
     assert record.lines[0].quantity == Decimal("-1") and record.lines[0].unit_price == 19950
+    assert record.lines[0].original_line_uid == "1"
     assert record.payments[0].amount == -19950
     assert record.original_order.uid == "POS-1001"
     assert [line.package_parent_uid for line in record.original_order.lines] == ["", "1"]

@@ -245,8 +245,9 @@ def test_cancelling_a_sent_sale_cancels_the_omnium_order_once(omnium, sandbox, s
     assert job_of(sale).result["action"] == "unchanged"
 
 
-def test_a_sale_cancelled_before_it_reached_omnium_sends_nothing(omnium, sandbox, store):
-    sale = make_order(store, state=Order.State.CANCELLED)
+def test_a_sale_voided_before_its_job_ran_sends_nothing(omnium, sandbox, store):
+    sale = make_order(store)
+    set_state(sale, Order.State.CANCELLED)  # same job: it reads the cancelled state
     drain()
     assert sandbox.state.orders == {}
     assert sandbox.call_count(UPDATE_STATUS) == 0 and sandbox.call_count(POS) == 0
@@ -498,3 +499,42 @@ def test_under_random_faults_every_flow_order_is_exactly_one_omnium_order(omnium
     jobs = ExternalSyncJob.objects.all()
     assert {job.status for job in jobs} == {JobStatus.SUCCEEDED}
     assert sum(job.attempts for job in jobs) > len(jobs)  # faults did happen and were retried
+
+
+# ------------------------------------------------------------------ through Flow's POS API
+
+
+def test_a_till_session_through_flows_pos_api_reaches_omnium(
+    receipts_on, sandbox, store, api_client
+):
+    sale = {
+        "uid": "TILL-7",
+        "storeUid": store.uid,
+        "lines": [
+            {"sku": "SKU-1", "quantity": "2", "unitPrice": 19950, "discount": 500},
+            {"sku": "SKU-2", "quantity": "1", "unitPrice": 29},
+        ],
+    }
+    assert api_client.post("/api/pos/orders", sale, format="json").status_code == 201
+    paid = {"payments": [{"method": "Card", "amount": 39429, "transactionId": "T-1"}]}
+    assert api_client.post("/api/pos/orders/TILL-7/complete", paid, format="json").status_code < 300
+    refund = {
+        "uid": "TILL-7-R",
+        "lines": [{"lineUid": "1", "quantity": "1"}],
+        "payments": [{"method": "Card", "amount": -19700}],
+    }
+    assert (
+        api_client.post("/api/pos/orders/TILL-7/returns", refund, format="json").status_code < 300
+    )
+    drain()
+    order = sandbox.state.orders["TILL7"]
+    assert Decimal(order["orderForm"]["total"]) == Decimal("394.29")
+    (form,) = order["returnOrderForms"]
+    assert (form["rmaNumber"], form["creditAmount"]) == ("TILL7R", Decimal("197.00"))
+    # Both receipts became invoices with their PDFs: the sale's and the return's credit note.
+    invoices = sorted(sandbox.state.invoices.values(), key=lambda i: i["isCreditNote"])
+    assert [(i["orderId"], i["isCreditNote"], i["amount"]) for i in invoices] == [
+        ("TILL7", False, Decimal("394.29")),
+        ("TILL7", True, Decimal("197.00")),
+    ]
+    assert all(sandbox.state.invoice_files[i["id"]] for i in invoices)

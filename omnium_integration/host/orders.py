@@ -34,18 +34,19 @@ class OrderAdapterMixin:
     def order_export_due(self, order: Model) -> bool:
         """Whether this save of ``order`` has something for Omnium.
 
-        A completed sale or return, a cancelled sale, and an order from Omnium that was
-        completed or cancelled in the store. Open, parked and confirmed orders are still
-        being worked on; payment-type orders reach Omnium only as receipts (invoices).
+        A completed sale or return, a cancelled sale that had been completed (and so may
+        be in Omnium), and an order from Omnium that was completed or cancelled in the
+        store. Open, parked and confirmed orders are still being worked on; payment-type
+        orders reach Omnium only as receipts (invoices).
         """
         kind, state = self.order_kind(order), self.order_state(order)
         if state == OrderState.OPEN:
             return False
         if order.external_id:
             return True
-        if kind == OrderKind.SALE:
-            return True
-        return kind == OrderKind.RETURN and state == OrderState.COMPLETED
+        if state == OrderState.COMPLETED:
+            return kind in (OrderKind.SALE, OrderKind.RETURN)
+        return kind == OrderKind.SALE and order.completed_at is not None
 
     def order_for_export(self, tenant_id: Any, pk: Any) -> OrderRecord | None:
         """The order ``pk`` of the tenant as a record, or ``None`` if it no longer exists."""
@@ -94,12 +95,20 @@ class OrderAdapterMixin:
     def order_line_records(self, order: Model) -> tuple[OrderLineRecord, ...]:
         lines = list(order.lines.all())
         uids = {line.pk: line.uid for line in lines}
+        original = order.original_order
+        original_uids = {} if original is None else {ln.pk: ln.uid for ln in original.lines.all()}
         return tuple(
-            self.order_line_record(line, package_parent_uid=uids.get(line.package_parent_id, ""))
+            self.order_line_record(
+                line,
+                package_parent_uid=uids.get(line.package_parent_id, ""),
+                original_line_uid=original_uids.get(line.original_line_id, ""),
+            )
             for line in lines
         )
 
-    def order_line_record(self, line: Model, *, package_parent_uid: str = "") -> OrderLineRecord:
+    def order_line_record(
+        self, line: Model, *, package_parent_uid: str = "", original_line_uid: str = ""
+    ) -> OrderLineRecord:
         return OrderLineRecord(
             uid=line.uid,
             sku=line.sku,
@@ -110,6 +119,7 @@ class OrderAdapterMixin:
             vat_rate=line.vat_rate,
             external_id=line.external_id,
             package_parent_uid=package_parent_uid,
+            original_line_uid=original_line_uid,
         )
 
     def payment_record(self, payment: Model) -> PaymentRecord:

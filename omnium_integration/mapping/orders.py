@@ -229,8 +229,8 @@ def _address(customer: CustomerRecord | None, store_country: str) -> dict[str, A
 def return_request(order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
     """The ``OmniumReturnRequestModel`` for ``POST /api/Returns/{originalId}/Return``.
 
-    Return lines are matched to the original sale's lines by SKU (Flow's return lines do
-    not name the line they return). ``creditAmount`` is what the customer got back per
+    Return lines go to the sale line they name, else to the sale's lines with the same
+    SKU. ``creditAmount`` is what the customer got back per
     item (price less its share of the line discount); ``creditPayment`` is off because
     the till already paid the money back.
     """
@@ -280,11 +280,18 @@ def find_return(omnium_order: dict[str, Any], order: OrderRecord) -> dict[str, A
 def _match_lines(
     order: OrderRecord, original: OrderRef
 ) -> Iterable[tuple[OrderLineRecord, OrderLineRecord, Decimal]]:
-    """Split each return line over the original lines with the same SKU, in line order."""
+    """Pair each return line with the sale line(s) it returns goods from.
+
+    A return line that names its sale line goes there. One that does not is split over
+    the sale's lines with the same SKU, in line order.
+    """
     left = {line.uid: abs(line.quantity) for line in original.lines}
     for line in order.lines:
         wanted = abs(line.quantity)
-        for original_line in original.lines:
+        candidates = original.lines
+        if line.original_line_uid:
+            candidates = tuple(o for o in original.lines if o.uid == line.original_line_uid)
+        for original_line in candidates:
             if wanted <= 0:
                 break
             if original_line.sku != line.sku or left[original_line.uid] <= 0:

@@ -84,6 +84,7 @@ class OrderLineRecord:
     name: str = ""
     external_id: str = ""  # the Omnium lineItemId of a line that came from Omnium
     package_parent_uid: str = ""  # set on the components of a package line
+    original_line_uid: str = ""  # on a return: the sale line the goods come back from
 
 
 @dataclass(frozen=True)
