@@ -123,6 +123,15 @@ def test_a_later_change_of_a_sent_sale_only_patches_its_header(omnium, sandbox, 
     assert sandbox.call_count("PATCH /api/Orders/{id}/PatchOrder") == 1
 
 
+def test_a_sale_never_overwrites_an_omnium_order_of_another_type(omnium, sandbox, store):
+    seed_web_order(sandbox, order_id="POS1001")
+    order = make_order(store)
+    drain()
+    job = job_of(order)
+    assert job.status == JobStatus.FAILED and "of type 'ClickAndCollect'" in job.last_error
+    assert sandbox.call_count(POS) == 0
+
+
 def test_an_unknown_country_fails_the_job_permanently_with_a_clear_reason(omnium, sandbox, store):
     store.country_code = "DE"
     store.save()

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from omnium_integration.client import decode_json, encode_json
 from omnium_integration.exceptions import MappingError, PermanentError
 from omnium_integration.transform import (
     MARKETS,
@@ -60,6 +61,14 @@ def test_cents_survive_json_text_both_ways(amount):
     # ... and Omnium -> Flow: reading it back (as Decimal or as float) gives the cents.
     assert decimal_to_cents(parsed) == amount
     assert decimal_to_cents(json.loads(text)["amount"]) == amount
+
+
+@given(cents)
+@example(29)
+def test_cents_survive_the_clients_wire_format(amount):
+    # The exact bytes the Omnium client sends, read back the way it reads answers.
+    body = encode_json({"placedPrice": cents_to_decimal(amount)})
+    assert decimal_to_cents(decode_json(body.decode())["placedPrice"]) == amount
 
 
 @given(cents)

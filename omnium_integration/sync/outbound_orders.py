@@ -75,7 +75,8 @@ def push_sale(client: OmniumClient, order: OrderRecord, options: ExportOptions) 
     if current is None:
         client.put_pos_order(document)
         return {"action": "created", "orderId": order_id}
-    if current.get("orderType") not in (None, document["orderType"]):
+    existing_type = str(current.get("orderType") or document["orderType"])
+    if existing_type.lower() != document["orderType"].lower():
         raise PermanentError(
             f"Omnium already has an order {order_id} of type {current.get('orderType')!r}; "
             f"Flow order {order.uid} cannot be sent under the same id."
