@@ -401,7 +401,7 @@ class OmniumClient:
             response = self._send(method, path, params, data, headers, token, bulk)
             if response.status_code == 401:
                 raise PermanentError(
-                    f"Omnium refused a newly issued token (401) on {method} {path}: the API "
+                    f"Omnium refused a renewed token (401) on {method} {path}: the API "
                     "user is probably deactivated (Omnium: Configuration > Authorization > "
                     "API Users > Is active).",
                     status_code=401,
