@@ -11,9 +11,12 @@ from __future__ import annotations
 from django.core.signals import setting_changed
 
 from .base import BaseAdapter
+from .customers import CustomerAdapterMixin
+from .orders import OrderAdapterMixin
+from .receipts import ReceiptAdapterMixin
 
 
-class FlowAdapter(BaseAdapter):
+class FlowAdapter(OrderAdapterMixin, CustomerAdapterMixin, ReceiptAdapterMixin, BaseAdapter):
     """The default adapter for Flow core's models."""
 
 
