@@ -416,6 +416,19 @@ def test_dropped_connections_and_latency(sandbox, api):
     assert time.monotonic() - started >= 0.2
 
 
+def test_lost_replies_take_effect_and_dropped_calls_do_not(sandbox, api):
+    sandbox.faults.configure(lost_reply_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        call(api, "POST", "/api/Orders", json=order("LOST"))
+    sandbox.faults.configure(lost_reply_rate=0, drop_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        call(api, "POST", "/api/Orders", json=order("DROPPED"))
+    assert list(sandbox.state.orders) == ["LOST"]
+    sandbox.faults.configure(drop_rate=0, slow_rate=1.0, slow_delay=0.3)
+    with pytest.raises(requests.Timeout):
+        api.get(f"{sandbox.url}/api/Orders/LOST", timeout=0.1)
+
+
 def test_the_control_api(sandbox, api):
     base = f"{sandbox.url}/sandbox"
     post(f"{base}/credentials", json={"clientId": "x", "clientSecret": "y"})
