@@ -190,9 +190,6 @@ class TokenCache:
         """A token other than ``stale``: another worker's newer one, or a new one."""
         return self._refresh(stale=stale.access_token)
 
-    def forget(self) -> None:
-        self._token = None
-
     def _refresh(self, stale: str | None) -> Token:
         with self._lock:
             if self._token is not None and self._token.usable_instead_of(stale):
