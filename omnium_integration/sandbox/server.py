@@ -706,6 +706,9 @@ class OmniumSandbox:
                 jitter=payload.get("jitter"),
                 error_rates=payload.get("errorRates"),
                 drop_rate=payload.get("dropRate"),
+                lost_reply_rate=payload.get("lostReplyRate"),
+                slow_rate=payload.get("slowRate"),
+                slow_delay=payload.get("slowDelay"),
                 retry_after=payload.get("retryAfter"),
                 path=payload.get("path"),
             )
