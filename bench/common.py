@@ -60,11 +60,24 @@ def fresh_tenant(uid: str = "bench"):
 
     ExternalSyncJob.objects.all().delete()
     OrmQ.objects.all().delete()
-    Tenant.objects.filter(uid=uid).delete()
+    for tenant in Tenant.objects.filter(uid=uid):
+        _wipe(tenant)
     tenant = Tenant.objects.create(uid=uid, name=uid, country_code="NO", currency="NOK")
     return TenantExtension.objects.create(
         tenant=tenant, is_active=True, client_id="bench-client", client_secret="bench-secret"
     )
+
+
+def _wipe(tenant) -> None:
+    """Delete a tenant and everything it owns, children before the rows they protect."""
+    from flow_stub_project.flow.models import Order, OrderReceipt, PurchaseOrder, Receivement
+
+    OrderReceipt.objects.filter(tenant=tenant).delete()
+    Order.objects.filter(tenant=tenant, original_order__isnull=False).delete()
+    Order.objects.filter(tenant=tenant).delete()
+    Receivement.objects.filter(tenant=tenant).delete()
+    PurchaseOrder.objects.filter(tenant=tenant).delete()
+    tenant.delete()
 
 
 def percentile(values: list[float], pct: float) -> float:

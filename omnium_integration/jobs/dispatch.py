@@ -65,8 +65,9 @@ def _no_connection_recycling():
     # django-q2's ORM broker calls close_old_connections() whenever it runs outside a
     # transaction, which with CONN_MAX_AGE=0 closes the caller's connection and makes the
     # next query reconnect (tens of ms). Inside an atomic block it leaves it alone.
+    # savepoint=False: inside the caller's transaction this adds no SAVEPOINT round trips.
     alias = _orm_broker_alias()
-    return transaction.atomic(using=alias) if alias else nullcontext()
+    return transaction.atomic(using=alias, savepoint=False) if alias else nullcontext()
 
 
 def kick_on_commit(queue: str, using: str | None = None) -> None:

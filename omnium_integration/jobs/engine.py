@@ -95,32 +95,27 @@ def enqueue(
     active = ExternalSyncJob.objects.filter(
         tenant_id=tenant_id, kind=spec.kind, object_id=object_id, status__in=ACTIVE_STATUSES
     )
-    error: IntegrityError | None = None
+    job = ExternalSyncJob(
+        queue=spec.queue,
+        direction=spec.direction,
+        kind=spec.kind,
+        tenant_id=tenant_id,
+        object_id=object_id,
+        payload=payload or {},
+        source=source,
+        next_attempt_at=clock.now(),
+    )
     for _ in range(3):
-        try:
-            with transaction.atomic():
-                job = ExternalSyncJob.objects.create(
-                    queue=spec.queue,
-                    direction=spec.direction,
-                    kind=spec.kind,
-                    tenant_id=tenant_id,
-                    object_id=object_id,
-                    payload=payload or {},
-                    source=source,
-                    next_attempt_at=clock.now(),
-                )
-        except IntegrityError as exc:
-            error = exc
-            active.filter(status=JobStatus.RUNNING).update(rerun=True)
-            existing = active.values_list("pk", flat=True).first()
-            if existing is not None:
-                return existing, False
-            # The active job finished between our INSERT and our look: insert again.
-            continue
-        dispatch.kick_on_commit(spec.queue)
-        return job.pk, True
-    assert error is not None
-    raise error
+        job_id = ExternalSyncJob.objects.insert_unless_active(job)
+        if job_id is not None:
+            dispatch.kick_on_commit(spec.queue)
+            return job_id, True
+        active.filter(status=JobStatus.RUNNING).update(rerun=True)
+        existing = active.values_list("pk", flat=True).first()
+        if existing is not None:
+            return existing, False
+        # The active job finished between our INSERT and our look: insert again.
+    raise RuntimeError(f"Could not enqueue {kind} {object_id}: the active job kept changing.")
 
 
 # ----------------------------------------------------------------------------- claim

@@ -6,7 +6,7 @@ See :mod:`omnium_integration.jobs.engine` for how jobs are claimed and finished.
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,6 +24,30 @@ class JobSource(models.TextChoices):
 class ExternalSyncJobQuerySet(models.QuerySet):
     def active(self) -> ExternalSyncJobQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def insert_unless_active(self, job: ExternalSyncJob) -> int | None:
+        """INSERT ``job`` unless its object has an active job; return the new id or ``None``.
+
+        One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL, SQLite >= 3.35):
+        the partial unique index turns a second active job into a no-op instead of an
+        error, so no savepoint is needed inside the caller's transaction.
+        """
+        connection = connections[self.db]
+        meta = self.model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        values = [f.get_db_prep_save(f.pre_save(job, add=True), connection) for f in fields]
+        quote = connection.ops.quote_name
+        # Identifiers come from the model's meta and every value is a parameter.
+        columns = ", ".join(quote(f.column) for f in fields)
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            row = cursor.fetchone()
+        return row[0] if row else None
 
     def due(self, queue: str, now) -> ExternalSyncJobQuerySet:
         """Jobs a worker may claim now: pending and due, or running with an expired lease."""
