@@ -6,6 +6,7 @@
 * Fixed-point quantities: Flow's purchase-order, reception and stock quantities are
   integers with two implied decimals (1 piece = 100).
 * UIDs sent to Omnium keep only ASCII letters, digits and ``_``.
+* Omnium dates are ISO-8601 UTC; ``0001-01-01T00:00:00`` means "not set".
 * Country -> Omnium market: NO->NOR, SE->SWE, DK->DNK, FI->FIN, unless the store's
   ``externalId`` names the market. An unknown country is an error, never a guess.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .exceptions import MappingError
@@ -56,6 +58,11 @@ def decimal_to_cents(amount: object) -> int:
     Amounts with more than two decimals are rounded half up to the cent.
     """
     return int((to_decimal(amount) * HUNDRED).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def gross_cents(quantity: object, unit_price_cents: int) -> int:
+    """quantity × unit price in cents, rounded half up: Flow's line total before discount."""
+    return int((to_decimal(quantity) * unit_price_cents).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 def json_number(amount: Decimal) -> float | int:
@@ -130,3 +137,26 @@ def market_for(country_code: str, store_external_id: str = "") -> str:
             f"No Omnium market is known for country {country_code!r}; set the store's "
             f"externalId to its Omnium market id (known: {', '.join(sorted(MARKETS))})."
         ) from None
+
+
+# ----------------------------------------------------------------------------- dates
+
+
+def parse_omnium_datetime(value: object) -> datetime | None:
+    """An aware UTC datetime from an Omnium date, or ``None`` when it is unset.
+
+    Omnium writes ISO-8601 UTC with up to seven fractional digits (the seventh is
+    dropped) and ``0001-01-01T00:00:00`` for an unset non-nullable date. A date without
+    an offset is UTC.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.year <= 1:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from django.core.signals import setting_changed
 
 from .base import BaseAdapter
+from .inbound import InboundOrdersMixin
 
 
-class FlowAdapter(BaseAdapter):
+class FlowAdapter(InboundOrdersMixin, BaseAdapter):
     """The default adapter for Flow core's models."""
 
 
