@@ -534,3 +534,18 @@ def test_the_import_writes_no_outbound_job(ext, store, tenant, order_capture):
     # The receiver is live: a change made in Flow itself is captured.
     Order.objects.get().save()
     assert ExternalSyncJob.objects.filter(kind=RECORD).count() == 1
+
+
+def test_operators_see_why_an_order_is_or_is_not_in_flow(ext, admin_client):
+    from django.urls import reverse
+
+    apply(ext, omnium_order("CC-1"))
+    apply(ext, omnium_order("POS-1", "Pos"))
+    listing = admin_client.get(reverse("admin:omnium_integration_importedorder_changelist"))
+    assert listing.status_code == 200
+    assert "CC-1" in listing.content.decode() and "POS-1" in listing.content.decode()
+    ignored = ImportedOrder.objects.get(omnium_order_id="POS-1")
+    page = admin_client.get(
+        reverse("admin:omnium_integration_importedorder_change", args=[ignored.pk])
+    )
+    assert "Order type &#x27;Pos&#x27; is not imported." in page.content.decode()

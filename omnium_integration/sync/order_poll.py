@@ -10,13 +10,16 @@ jobs the webhook does:
 * Nothing is enqueued for an order whose version Flow already holds
   (``ImportedOrder.omnium_modified`` >= the order's ``modified``), and an order that
   has an active job joins it (the engine coalesces): no duplicate job.
-* Each page's jobs and the new watermark (the newest ``modified`` on the page) commit
-  together, so the watermark never passes an order whose job was not committed.
+* Each page's jobs commit before the next page is read; the watermark moves once the
+  run ends, to the newest ``modified`` seen when every order type's sequence was read to
+  its end (else to where the shortest one stopped), so it never passes an order whose
+  job was not committed.
 * ``modifiedFrom`` is inclusive and several orders can share one ``modified``: the
   watermark is the newest instant seen, not one past it, so an order at that same
-  instant on a later page is still found. Paging restarts from the watermark after
-  every page (keyset paging), since offsets shift while orders keep changing; only a
-  page that is all one instant moves on by page number.
+  instant is still found next time. Paging restarts from the newest change after every
+  page (keyset paging), since offsets shift while orders keep changing; only a page
+  that is all one instant moves on by page number. Each order type is its own
+  ``ModifiedAscending`` sequence (Omnium's search filters one type at a time).
 * Each run re-reads one minute before the watermark (:data:`OVERLAP`): Omnium's
   search index may show an order a moment after a later one.
 * With no watermark yet, the poll starts one interval back: it catches what the
@@ -81,39 +84,68 @@ def poll_tenant(
         start = (now or timezone.now()) - timedelta(minutes=app_settings.POLL_INTERVAL_MINUTES)
         _store_watermark(extension, start)
         _advance(extension, start)
-    stats.watermark = extension.poll_watermark
-    cursor = extension.poll_watermark - OVERLAP
-    order_types = list(app_settings.POLL_ORDER_TYPES) or None
-    page = 0
-    for _ in range(MAX_PAGES):
-        found = client.search_orders(
-            cursor, order_types=order_types, store_ids=store_ids, page=page, take=PAGE_SIZE
-        )
-        result = (found or {}).get("result") or []
-        if not result:
-            break
-        stats.pages += 1
-        newest = _commit_page(extension, result, stats)
-        if newest is not None and newest > cursor:
-            cursor, page = newest, 0
-        else:
-            page += 1  # a whole page at one instant: move on by offset
-        if len(result) < PAGE_SIZE:
-            break
+    start = extension.poll_watermark - OVERLAP
+    # One sequence per order type: Omnium's search takes one type at a time, and keyset
+    # paging is only sound within one ``ModifiedAscending`` sequence.
+    progress = [
+        _poll_sequence(client, extension, order_type, store_ids, start, stats)
+        for order_type in (list(app_settings.POLL_ORDER_TYPES) or [None])
+    ]
+    if all(complete for complete, _ in progress):
+        # Everything up to now is committed: the newest change seen is the new mark.
+        reached = max((mark for _, mark in progress if mark), default=None)
+    else:
+        # A sequence stopped early (MAX_PAGES): nothing past its last committed change.
+        reached = min(mark or start for complete, mark in progress if not complete)
+    if reached is not None:
+        _store_watermark(extension, reached)
+        _advance(extension, reached)
     stats.watermark = extension.poll_watermark
     return stats
+
+
+def _poll_sequence(
+    client: Any,
+    extension: TenantExtension,
+    order_type: str | None,
+    store_ids: list[str],
+    start: datetime,
+    stats: PollStats,
+) -> tuple[bool, datetime | None]:
+    """Page through one order type's changes from ``start``; return (complete, newest)."""
+    cursor, page, newest = start, 0, None
+    for _ in range(MAX_PAGES):
+        found = client.search_orders(
+            cursor,
+            order_types=[order_type] if order_type else None,
+            store_ids=store_ids,
+            page=page,
+            take=PAGE_SIZE,
+        )
+        result = (found or {}).get("result") or []
+        if result:
+            stats.pages += 1
+            page_newest = _commit_page(extension, result, stats)
+            if page_newest is not None and (newest is None or page_newest > newest):
+                newest = page_newest
+            if page_newest is not None and page_newest > cursor:
+                cursor, page = page_newest, 0  # keyset: restart at the newest change
+            else:
+                page += 1  # a whole page at one instant: move on by offset
+        if len(result) < PAGE_SIZE:
+            return True, newest
+    return False, newest
 
 
 def _commit_page(
     extension: TenantExtension, orders: list[Any], stats: PollStats
 ) -> datetime | None:
-    """Enqueue the page's changed orders and advance the watermark, in one transaction."""
+    """Enqueue the page's changed orders in one transaction; return its newest change."""
     found = []
     for order in orders:
         if isinstance(order, dict) and str(order.get("id") or "").strip():
             found.append((str(order["id"]).strip(), parse_omnium_datetime(order.get("modified"))))
     stats.seen += len(found)
-    newest = max((modified for _, modified in found if modified), default=None)
     with transaction.atomic():
         held = dict(
             ImportedOrder.objects.filter(
@@ -135,11 +167,7 @@ def _commit_page(
                 stats.enqueued += 1
             else:
                 stats.coalesced += 1
-        if newest is not None:
-            _store_watermark(extension, newest)
-    if newest is not None:
-        _advance(extension, newest)
-    return newest
+    return max((modified for _, modified in found if modified), default=None)
 
 
 def _store_watermark(extension: TenantExtension, watermark: datetime) -> None:
