@@ -97,7 +97,9 @@ def fetch_unknown_customer(
     ``customerType`` B2B looks among business customers first, anything else among
     private customers first; ``None`` when Omnium has neither.
     """
-    customer_id = _text((order or {}).get("customerId"))
+    if not order or order_kind(order.get("orderType")) is None or is_cancelled(order):
+        return None  # no Flow order will be created or changed for it
+    customer_id = _text(order.get("customerId"))
     if not customer_id or get_adapter().find_customer(extension.tenant, customer_id):
         return None
     lookups = [
