@@ -168,8 +168,9 @@ class InboundOrdersMixin:
     def find_order(self, tenant: Model, omnium_order_id: str) -> Model | None:
         return get_order_model().objects.filter(tenant=tenant, external_id=omnium_order_id).first()
 
-    def order_state(self, order: Model) -> str:
-        return order.state
+    def finished_state(self, order: Model) -> str:
+        """The order's state if it is finished in Flow (completed, cancelled), else ""."""
+        return order.state if order.state in self.CLOSED_ORDER_STATES else ""
 
     def create_order(self, tenant: Model, header: OrderHeader, *, state: str) -> Model:
         """A new Flow order for an Omnium order; its uid is the Omnium id.

@@ -436,8 +436,8 @@ class _Import:
             if is_cancelled(order):
                 return Outcome.IGNORED, f"Cancelled in Omnium ({status}) before Flow had it.", {}
             return Outcome.CREATED, "", self._create(order, kind, customer)
-        state = self.adapter.order_state(flow_order)
-        if state in self.adapter.CLOSED_ORDER_STATES:
+        state = self.adapter.finished_state(flow_order)
+        if state:
             reason = f"The Flow order is {state}; Omnium's changes (status {status}) are ignored."
             return Outcome.SKIPPED, reason, {}
         if is_cancelled(order):
@@ -499,7 +499,7 @@ class _Import:
         flow_order = self.adapter.find_order(self.tenant, self.omnium_id)
         if flow_order is None:
             outcome, reason = Outcome.IGNORED, "Omnium has no such order (404)."
-        elif (state := self.adapter.order_state(flow_order)) in self.adapter.CLOSED_ORDER_STATES:
+        elif state := self.adapter.finished_state(flow_order):
             outcome, reason = Outcome.SKIPPED, f"Deleted in Omnium; the Flow order is {state}."
         else:
             self.adapter.cancel_order(flow_order, self.now)
