@@ -221,6 +221,8 @@ def test_a_cancellation_in_omnium_cancels_the_flow_order(flow, sandbox):
     order = Order.objects.get(uid="CC-1")
     assert order.state == "CANCELLED" and order.cancelled_at is not None
     assert list(order.handlings.values_list("status", flat=True)) == ["DONE"]
+    # No echo: Omnium's own cancellation is not sent back to Omnium.
+    assert not ExternalSyncJob.objects.filter(direction=Direction.OUTBOUND).exists()
 
 
 def test_an_order_deleted_in_omnium_is_cancelled_in_flow(flow, sandbox):
@@ -230,6 +232,7 @@ def test_an_order_deleted_in_omnium_is_cancelled_in_flow(flow, sandbox):
     settle(sandbox)
     assert Order.objects.get(uid="CC-1").state == "CANCELLED"
     assert imports()[-1].result["reason"] == "Deleted in Omnium (404)."
+    assert not ExternalSyncJob.objects.filter(direction=Direction.OUTBOUND).exists()
 
 
 # --------------------------------------------------- duplicates, order, replays
