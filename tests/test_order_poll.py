@@ -73,3 +73,17 @@ def test_one_tenants_failing_poll_stops_no_other(omnium, store, sandbox):
     assert list(ExternalSyncJob.objects.values_list("tenant_id", "object_id")) == [
         (omnium.pk, "CC-1")
     ]
+
+
+def test_operators_can_poll_and_import_at_once_after_an_outage(omnium, store, sandbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from flow_stub_project.flow.models import Order
+
+    sandbox.seed_order(omnium_order("CC-1"))
+    out = StringIO()
+    call_command("omnium_sync", "--poll", "--drain", stdout=out)
+    assert f"poll of tenant extension {omnium.pk}: 1 enqueued" in out.getvalue()
+    assert Order.objects.get(uid="CC-1").state == "PARKED"
