@@ -51,6 +51,7 @@ from rest_framework.views import APIView
 
 from ..conf import app_settings
 from ..host import get_adapter
+from ..models import InboundEvent
 from ..redaction import redact
 from ..sync.events import receive_event
 from .events import EventRejected, parse_event
@@ -102,8 +103,8 @@ class OmniumEventView(APIView):
             headers=stored_headers(request),
             remote_addr=client_address(request),
         )
-        status = 202 if receipt.job_id is not None and receipt.outcome != "duplicate" else 200
-        return Response(receipt.as_dict(), status=status)
+        accepted = receipt.outcome in (InboundEvent.Outcome.QUEUED, InboundEvent.Outcome.COALESCED)
+        return Response(receipt.as_dict(), status=202 if accepted else 200)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, EventRejected):
