@@ -16,7 +16,14 @@ from django.utils.html import format_html
 
 from .enums import JobStatus
 from .jobs import engine
-from .models import ExternalSyncJob, InboundEvent, JobAttempt, StoreExtension, TenantExtension
+from .models import (
+    ExternalSyncJob,
+    ImportedOrder,
+    InboundEvent,
+    JobAttempt,
+    StoreExtension,
+    TenantExtension,
+)
 from .redaction import redact
 
 WRITE_ONLY_FIELDS = ("client_secret", "webhook_secret")
@@ -327,3 +334,41 @@ class InboundEventAdmin(admin.ModelAdmin):
     @admin.display(description="headers")
     def headers_json(self, obj: InboundEvent) -> str:
         return _pretty_json(obj.headers)
+
+
+@admin.register(ImportedOrder)
+class ImportedOrderAdmin(admin.ModelAdmin):
+    """Why an Omnium order is (or is not) in Flow: the answer to "where is order X?"."""
+
+    list_display = (
+        "omnium_order_id",
+        "tenant",
+        "order_type",
+        "omnium_status",
+        "outcome",
+        "order",
+        "omnium_modified",
+        "imported_at",
+    )
+    list_filter = ("outcome", "order_type", "tenant")
+    search_fields = ("=omnium_order_id",)
+    date_hierarchy = "imported_at"
+    readonly_fields = (
+        "tenant",
+        "omnium_order_id",
+        "order",
+        "order_type",
+        "omnium_status",
+        "omnium_modified",
+        "fingerprint",
+        "outcome",
+        "reason",
+        "imported_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from .conf import app_settings
 from .enums import Queue
 
 SWEEP_NAME = "omnium_integration: sweep {queue}"
+POLL_NAME = "omnium_integration: poll Omnium orders"
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
     from django_q.models import Schedule
 
-    return [
+    sweeps = [
         {
             "name": SWEEP_NAME.format(queue=queue.value),
             "func": "omnium_integration.tasks.drain",
@@ -27,6 +29,16 @@ def wanted_schedules() -> list[dict[str, Any]]:
         }
         for queue in Queue
     ]
+    # The safety net under the Omnium webhook (see sync/order_poll.py).
+    poll = {
+        "name": POLL_NAME,
+        "func": "omnium_integration.tasks.poll_orders",
+        "args": None,
+        "schedule_type": Schedule.MINUTES,
+        "minutes": app_settings.POLL_INTERVAL_MINUTES,
+        "cluster": Queue.ORDER.value,
+    }
+    return [*sweeps, poll]
 
 
 def ensure_schedules(**_: Any) -> int:

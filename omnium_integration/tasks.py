@@ -19,3 +19,14 @@ def drain(queue: str) -> dict[str, Any]:
     if stats.budget_exhausted:
         dispatch.kick(queue)
     return stats.as_dict()
+
+
+def poll_orders() -> dict[str, Any]:
+    """The safety-net delta poll of Omnium orders, for every active tenant.
+
+    Scheduled every ``POLL_INTERVAL_MINUTES`` on the ``external_order_sync`` cluster; it
+    only enqueues ``order.import`` jobs (the engine runs them).
+    """
+    from .sync.order_poll import poll_all
+
+    return poll_all()

@@ -6,6 +6,7 @@
 * Fixed-point quantities: Flow's purchase-order, reception and stock quantities are
   integers with two implied decimals (1 piece = 100).
 * UIDs sent to Omnium keep only ASCII letters, digits and ``_``.
+* Omnium dates are ISO-8601 UTC; ``0001-01-01T00:00:00`` means "not set".
 * Country -> Omnium market: NO->NOR, SE->SWE, DK->DNK, FI->FIN, unless the store's
   ``externalId`` names the market. An unknown country is an error, never a guess.
 * Instants are sent as ISO-8601 UTC (``2026-03-01T12:00:00Z``).
@@ -56,6 +57,11 @@ def decimal_to_cents(amount: object) -> int:
     Amounts with more than two decimals are rounded half up to the cent.
     """
     return int((to_decimal(amount) * HUNDRED).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def gross_cents(quantity: object, unit_price_cents: int) -> int:
+    """quantity × unit price in cents, rounded half up: Flow's line total before discount."""
+    return int((to_decimal(quantity) * unit_price_cents).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 def json_number(amount: Decimal) -> float | int:
@@ -178,3 +184,23 @@ def omnium_datetime(value: datetime | None) -> str | None:
         raise MappingError(f"Naive datetime {value!r}: Flow's instants must be timezone-aware")
     text = value.astimezone(UTC).isoformat()
     return text.removesuffix("+00:00") + "Z"
+
+
+def parse_omnium_datetime(value: object) -> datetime | None:
+    """An aware UTC datetime from an Omnium date, or ``None`` when it is unset.
+
+    Omnium writes ISO-8601 UTC with up to seven fractional digits (the seventh is
+    dropped) and ``0001-01-01T00:00:00`` for an unset non-nullable date. A date without
+    an offset is UTC.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.year <= 1:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -3,8 +3,11 @@
 from django.urls import path
 
 from . import views
+from .api.views import OmniumEventView
 
 app_name = "omnium_integration"
 urlpatterns = [
     path("health/", views.health, name="health"),
+    # The Omnium Event API: one URL per tenant, named by the Flow tenant's uid.
+    path("events/<str:tenant_key>/", OmniumEventView.as_view(), name="events"),
 ]

@@ -12,11 +12,18 @@ from django.core.signals import setting_changed
 
 from .base import BaseAdapter
 from .customers import CustomerAdapterMixin
+from .inbound import InboundOrdersMixin
 from .orders import OrderAdapterMixin
 from .receipts import ReceiptAdapterMixin
 
 
-class FlowAdapter(OrderAdapterMixin, CustomerAdapterMixin, ReceiptAdapterMixin, BaseAdapter):
+class FlowAdapter(
+    InboundOrdersMixin,
+    OrderAdapterMixin,
+    CustomerAdapterMixin,
+    ReceiptAdapterMixin,
+    BaseAdapter,
+):
     """The default adapter for Flow core's models."""
 
 

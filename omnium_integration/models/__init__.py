@@ -1,9 +1,11 @@
 from .events import InboundEvent
+from .imports import ImportedOrder
 from .jobs import ExternalSyncJob, JobAttempt, JobSource
 from .tenants import StoreExtension, TenantExtension
 
 __all__ = [
     "ExternalSyncJob",
+    "ImportedOrder",
     "InboundEvent",
     "JobAttempt",
     "JobSource",

@@ -284,6 +284,16 @@ class OmniumSandbox:
         with self.lock:
             return self.tenant(tenant).create_order_from_cart(camel_keys(order))
 
+    def edit_order(self, order: dict, *, tenant: str = "default") -> dict:
+        """An order edited in Omnium's GUI (event: Updated, 210101)."""
+        with self.lock:
+            return self.tenant(tenant).edit_order(camel_keys(order))
+
+    def delete_order(self, order_id: str, *, tenant: str = "default") -> None:
+        """An order deleted for good in Omnium (event: Deleted, 110109)."""
+        with self.lock:
+            self.tenant(tenant).delete_order(order_id)
+
     def set_order_status(
         self, order_id: str, status: str, *, tenant: str = "default", **fields: Any
     ) -> dict:

@@ -461,6 +461,30 @@ class TenantData:
         )
         return saved
 
+    def edit_order(self, body: Any) -> dict:
+        """An order changed in Omnium's GUI (lines, prices...): a new version and an
+        ``Updated`` event (210101 GuiOrderUpdatedOrder). 404 for an unknown order."""
+        order = self.validate_order(body)
+        previous = self.get_order(order["id"])
+        order["returnOrderForms"] = previous.get("returnOrderForms", [])
+        saved = self._save_order(order, copy.deepcopy(previous))
+        self._order_event(
+            saved,
+            "Updated",
+            210101,
+            "Order updated",
+            "GUI",
+            previous_status=previous.get("status", ""),
+        )
+        return saved
+
+    def delete_order(self, order_id: str) -> None:
+        """``DELETE /api/Orders/{id}?deletePermanently=true``: gone, later GETs answer 404
+        (event 110109 DeletedOrder)."""
+        order = self.get_order(order_id)
+        del self.orders[order["id"]]
+        self._order_event(order, "Deleted", 110109, "Order deleted", "GUI")
+
     def get_order(self, order_id: str) -> dict:
         order = self.orders.get(order_id) or next(
             (o for o in self.orders.values() if o.get("orderNumber") == order_id), None

@@ -1,3 +1,8 @@
 """Job handlers, one module per sync flow. Importing this package registers them."""
 
-from . import outbound_customers, outbound_orders, outbound_receipts  # noqa: F401
+from . import (  # noqa: F401
+    inbound_orders,
+    outbound_customers,
+    outbound_orders,
+    outbound_receipts,
+)

@@ -1,4 +1,4 @@
-"""Run the sync engines in this process: ``omnium_sync --drain [--queue Q]``."""
+"""Run the sync engines in this process: ``omnium_sync [--poll] --drain [--queue Q]``."""
 
 from __future__ import annotations
 
@@ -27,13 +27,32 @@ class Command(BaseCommand):
             help="Only this queue (repeatable). Default: both.",
         )
         parser.add_argument("--max-jobs", type=int, default=None, help="Stop after N jobs.")
+        parser.add_argument(
+            "--poll",
+            action="store_true",
+            help="First run the safety-net poll of Omnium orders for every active tenant "
+            "(as after an outage, without waiting for its schedule).",
+        )
 
     def handle(self, *args, **options):
-        if not options["drain"]:
+        if not options["drain"] and not options["poll"]:
             raise CommandError(
-                "Nothing to do: pass --drain (the engines themselves run under "
+                "Nothing to do: pass --drain and/or --poll (the engines themselves run under "
                 "`Q_CLUSTER_NAME=<queue> manage.py qcluster`)."
             )
+        if options["poll"]:
+            from omnium_integration.sync.order_poll import poll_all
+
+            for tenant, stats in poll_all().items():
+                if "error" in stats:
+                    self.stderr.write(f"poll of tenant extension {tenant}: {stats['error']}")
+                else:
+                    self.stdout.write(
+                        f"poll of tenant extension {tenant}: {stats['enqueued']} enqueued, "
+                        f"{stats['coalesced']} already queued, {stats['skipped']} up to date"
+                    )
+        if not options["drain"]:
+            return
         queues = options["queue"] or [q.value for q in Queue]
         failed = 0
         for queue in queues:

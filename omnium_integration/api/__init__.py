@@ -1,0 +1,1 @@
+"""The Omnium Event API: the webhook Omnium's event subscriptions post to."""

@@ -1,0 +1,313 @@
+"""Flow-side reads and writes of the inbound order import (Omnium -> Flow).
+
+The import's rules (which state, which lines, which deadline) live in
+:mod:`omnium_integration.sync.inbound_orders`; this mixin only knows how Flow's models
+are shaped. It exchanges plain values with the rules: :class:`OrderHeader`,
+:class:`LineSpec` (an Omnium line as Flow wants it), :class:`FlowLine` (a Flow line as
+it is) and :class:`LinePlan` (what to change).
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+
+from ..conf import get_customer_model, get_order_model, get_store_model
+from ..exceptions import MappingError
+from ..models import TenantExtension
+from ..transform import sanitize_uid
+from ..workdays import is_weekday, time_zone_for
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """An Omnium order line as it should be in Flow (money in cents)."""
+
+    key: str  # Omnium lineItemId
+    sku: str
+    name: str
+    quantity: Decimal
+    unit_price: int
+    discount: int
+    vat_rate: Decimal | None
+    parent_key: str | None = None  # the package line it belongs to, when that line is kept
+
+
+@dataclass(frozen=True)
+class FlowLine:
+    """A Flow order line as it is now."""
+
+    pk: Any
+    key: str  # Omnium lineItemId; "" for a line Flow added itself
+    sku: str
+    name: str
+    quantity: Decimal
+    unit_price: int
+    discount: int
+    vat_rate: Decimal
+    delivered_quantity: Decimal
+    is_paid: bool
+    parent_key: str | None
+
+    @property
+    def locked(self) -> bool:
+        """Delivered or paid: never removed by an import."""
+        return self.is_paid or self.delivered_quantity > 0
+
+
+@dataclass
+class LinePlan:
+    """What an import changes in a Flow order's lines."""
+
+    add: list[LineSpec] = field(default_factory=list)
+    update: list[tuple[FlowLine, dict[str, Any]]] = field(default_factory=list)
+    remove: list[FlowLine] = field(default_factory=list)
+    kept: list[FlowLine] = field(default_factory=list)  # gone in Omnium, delivered or paid
+    frozen: list[FlowLine] = field(default_factory=list)  # paid, changed in Omnium
+    material: bool = False  # lines added, removed, or quantity/price/discount/sku changed
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "added": len(self.add),
+            "updated": len(self.update),
+            "removed": len(self.remove),
+            "kept": len(self.kept),
+            "frozen": len(self.frozen),
+        }
+
+
+@dataclass(frozen=True)
+class OrderHeader:
+    """Order-level values the import sets (``None``: leave as it is on update)."""
+
+    external_id: str
+    order_type: str
+    store: Model | None
+    customer: Model | None
+    currency: str
+    valid_until: datetime | None
+    shipping_method_id: str
+
+
+def _fit(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` cut to the field's ``max_length`` (Omnium's strings are unbounded)."""
+    limit = getattr(model._meta.get_field(name), "max_length", None)
+    if isinstance(value, str) and limit:
+        return value[:limit]
+    return value
+
+
+class InboundOrdersMixin:
+    """Adapter methods the inbound import uses. Override them where Flow differs."""
+
+    ORDER_OPEN = "OPEN"
+    ORDER_PARKED = "PARKED"
+    ORDER_CONFIRMED = "CONFIRMED"
+    ORDER_CANCELLED = "CANCELLED"
+    # An order in one of these states is finished in Flow: no import changes it again.
+    CLOSED_ORDER_STATES = ("COMPLETED", "CANCELLED")
+
+    # --- tenants and stores ---------------------------------------------------------
+
+    def webhook_extension(self, tenant_key: str) -> TenantExtension | None:
+        """The extension of the tenant named in the webhook URL (Flow's tenant uid)."""
+        return TenantExtension.objects.filter(tenant__uid=tenant_key).first()
+
+    def tenant_time_zone(self, tenant: Model) -> tzinfo:
+        """The zone in which working days and end-of-day deadlines are counted."""
+        return time_zone_for(tenant.country_code)
+
+    def is_working_day(self, tenant: Model, day: date) -> bool:
+        """Monday to Friday; override to add public holidays or store opening days."""
+        return is_weekday(day)
+
+    def tenant_currency(self, tenant: Model) -> str:
+        return tenant.currency
+
+    def omnium_store_ids(self, tenant: Model) -> list[str]:
+        """Omnium ids of the tenant's active stores (Omnium exports stores with these uids)."""
+        stores = get_store_model().objects.filter(tenant=tenant, is_active=True)
+        return sorted(stores.values_list("uid", flat=True))
+
+    def find_store(self, tenant: Model, omnium_store_id: str) -> Model | None:
+        """The Flow store of an Omnium store id (its uid, as exported, maybe sanitised)."""
+        if not omnium_store_id:
+            return None
+        uids = {omnium_store_id}
+        with suppress(MappingError):  # nothing left to sanitise: only the raw id matches
+            uids.add(sanitize_uid(omnium_store_id))
+        return get_store_model().objects.filter(tenant=tenant, uid__in=uids).first()
+
+    # --- customers ------------------------------------------------------------------
+
+    def find_customer(self, tenant: Model, omnium_customer_id: str) -> Model | None:
+        """The Flow customer known to Omnium by ``omnium_customer_id``.
+
+        Flow sends its customers with ``customerId`` = their uid and keeps Omnium's id in
+        ``external_id``, so either may match.
+        """
+        customers = get_customer_model().objects.filter(tenant=tenant)
+        return (
+            customers.filter(external_id=omnium_customer_id).first()
+            or customers.filter(uid=omnium_customer_id).first()
+        )
+
+    def create_customer(self, tenant: Model, *, uid: str, values: dict[str, Any]) -> Model:
+        model = get_customer_model()
+        values = {name: _fit(model, name, value) for name, value in values.items()}
+        return model.objects.create(tenant=tenant, uid=_fit(model, "uid", uid), **values)
+
+    # --- orders ---------------------------------------------------------------------
+
+    def find_order(self, tenant: Model, omnium_order_id: str) -> Model | None:
+        return get_order_model().objects.filter(tenant=tenant, external_id=omnium_order_id).first()
+
+    def finished_state(self, order: Model) -> str:
+        """The order's state if it is finished in Flow (completed, cancelled), else ""."""
+        return order.state if order.state in self.CLOSED_ORDER_STATES else ""
+
+    def create_order(self, tenant: Model, header: OrderHeader, *, state: str) -> Model:
+        """A new Flow order for an Omnium order; its uid is the Omnium id.
+
+        Flow's receipts name their order by uid when they become Omnium invoices, so
+        the same id on both sides keeps an imported order's invoice on it.
+        """
+        model = get_order_model()
+        uid = _fit(model, "uid", header.external_id)
+        try:
+            with transaction.atomic():
+                return model.objects.create(
+                    tenant=tenant,
+                    uid=uid,
+                    type="SALE",
+                    state=state,
+                    store=header.store,
+                    customer=header.customer,
+                    currency=_fit(model, "currency", header.currency),
+                    external_id=_fit(model, "external_id", header.external_id),
+                    external_order_type=_fit(model, "external_order_type", header.order_type),
+                    valid_until=header.valid_until,
+                    shipping_method_id=_fit(model, "shipping_method_id", header.shipping_method_id),
+                )
+        except IntegrityError:
+            raise MappingError(
+                f"Flow already has another order with uid {uid!r}; the Omnium order "
+                f"{header.external_id!r} cannot be created with it."
+            ) from None
+
+    def update_order_header(self, order: Model, header: OrderHeader) -> list[str]:
+        """Apply the header values that changed; return the names of those fields."""
+        model = type(order)
+        wanted: dict[str, Any] = {
+            "external_order_type": _fit(model, "external_order_type", header.order_type),
+            "shipping_method_id": _fit(model, "shipping_method_id", header.shipping_method_id),
+        }
+        if header.store is not None:
+            wanted["store_id"] = header.store.pk
+        if header.customer is not None:
+            wanted["customer_id"] = header.customer.pk
+        if header.valid_until is not None:
+            wanted["valid_until"] = header.valid_until
+        changed = [name for name, value in wanted.items() if getattr(order, name) != value]
+        for name in changed:
+            setattr(order, name, wanted[name])
+        if changed:
+            order.save(update_fields=[*changed, "updated_at"])
+        return changed
+
+    def set_order_state(self, order: Model, state: str) -> bool:
+        if order.state == state:
+            return False
+        order.state = state
+        order.save(update_fields=["state", "updated_at"])
+        return True
+
+    def cancel_order(self, order: Model, when: datetime) -> None:
+        """Cancel the order and close its handling tasks (nobody needs to pick it now)."""
+        order.state = self.ORDER_CANCELLED
+        order.cancelled_at = when
+        order.save(update_fields=["state", "cancelled_at", "updated_at"])
+        order.handlings.filter(status="OPEN").update(status="DONE")
+
+    def ensure_handling(self, order: Model, handling_uid: str) -> bool:
+        """Attach the handling task ``handling_uid`` unless the order has it; True if added."""
+        if not handling_uid:
+            return False
+        _, created = order.handlings.get_or_create(handling_uid=handling_uid)
+        return created
+
+    # --- order lines ----------------------------------------------------------------
+
+    def order_lines(self, order: Model) -> list[FlowLine]:
+        lines = list(order.lines.select_related("package_parent"))
+        return [
+            FlowLine(
+                pk=line.pk,
+                key=line.external_id,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount=line.discount,
+                vat_rate=line.vat_rate,
+                delivered_quantity=line.delivered_quantity,
+                is_paid=line.is_paid,
+                parent_key=line.package_parent.external_id if line.package_parent else None,
+            )
+            for line in lines
+        ]
+
+    def apply_line_plan(self, order: Model, plan: LinePlan) -> None:
+        """Add, update and delete lines as planned; package parents are linked last."""
+        lines = order.lines
+        model = lines.model
+        parents: dict[Any, str | None] = {}
+        taken = set(lines.values_list("uid", flat=True)) if plan.add else set()
+        for spec in plan.add:
+            line = lines.create(
+                uid=self._line_uid(model, spec.key, taken),
+                external_id=_fit(model, "external_id", spec.key),
+                sku=_fit(model, "sku", spec.sku),
+                name=_fit(model, "name", spec.name),
+                quantity=spec.quantity,
+                unit_price=spec.unit_price,
+                discount=spec.discount,
+                **({"vat_rate": spec.vat_rate} if spec.vat_rate is not None else {}),
+            )
+            parents[line.pk] = spec.parent_key
+        for current, changes in plan.update:
+            values = {k: v for k, v in changes.items() if k != "parent_key"}
+            for name in ("sku", "name"):
+                if name in values:
+                    values[name] = _fit(model, name, values[name])
+            if values:
+                lines.filter(pk=current.pk).update(**values)
+            if "parent_key" in changes:
+                parents[current.pk] = changes["parent_key"]
+        removed = [line.pk for line in plan.remove]
+        if removed:
+            # Components of a removed package line stay: unlink them before the delete
+            # cascades to them.
+            lines.filter(package_parent__in=removed).update(package_parent=None)
+            lines.filter(pk__in=removed).delete()
+        if parents:
+            by_key = dict(lines.exclude(external_id="").values_list("external_id", "pk"))
+            for pk, parent_key in parents.items():
+                lines.filter(pk=pk).update(package_parent_id=by_key.get(parent_key or ""))
+
+    def _line_uid(self, model: type[Model], key: str, taken: set[str]) -> str:
+        """A line uid unique in the order: the Omnium lineItemId, suffixed if taken."""
+        limit = model._meta.get_field("uid").max_length
+        uid, n = key[:limit], 1
+        while uid in taken:
+            n += 1
+            suffix = f"~{n}"
+            uid = key[: limit - len(suffix)] + suffix
+        taken.add(uid)
+        return uid

@@ -1,0 +1,117 @@
+"""What happens to an Omnium event once the webhook has accepted it: stored, and for an
+order, turned into an ``order.import`` job. Nothing here calls Omnium: the job does.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from ..api.events import is_order_event
+from ..enums import JobKind
+from ..jobs import engine
+from ..models import InboundEvent, JobSource, TenantExtension
+from .inbound_orders import order_kind
+
+logger = logging.getLogger(__name__)
+
+Outcome = InboundEvent.Outcome
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of one delivery."""
+
+    outcome: str
+    event_pk: int | None = None
+    job_id: int | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"status": self.outcome, "event": self.event_pk}
+        if self.job_id is not None:
+            data["job"] = self.job_id
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+def ignore_reason(event: dict[str, Any]) -> str:
+    """Why an event starts no import ("" for an order event the import handles).
+
+    For orders ``subClassName`` carries the order type (compared case-insensitively:
+    Omnium has written ``ClickAndcollect``); an event without one is imported, and the
+    job decides from the fetched order.
+    """
+    if not is_order_event(event):
+        return f"{event['className']} events are not imported."
+    order_type = event.get("subClassName") or ""
+    if order_type and order_kind(order_type) is None:
+        return f"Order type {order_type!r} is not imported."
+    return ""
+
+
+def receive_event(
+    extension: TenantExtension,
+    body: dict[str, Any],
+    event: dict[str, Any],
+    *,
+    headers: dict[str, str],
+    remote_addr: str | None,
+) -> Receipt:
+    """Store the event and, for an order, enqueue its import; both or neither.
+
+    A repeated event id is answered as a duplicate and stores nothing more. An order
+    that already has an active import job gets no second one (the engine coalesces:
+    the job fetches the order's current state when it runs).
+    """
+    event_id = event.get("id") or ""
+    if event_id:
+        original = _original(extension, event_id)
+        if original is not None:
+            return Receipt(Outcome.DUPLICATE, original.pk, original.job_id)
+    reason = ignore_reason(event)
+    try:
+        with transaction.atomic():
+            job_id, outcome = None, Outcome.IGNORED
+            if not reason:
+                job_id, created = engine.enqueue(
+                    JobKind.ORDER_IMPORT,
+                    tenant_id=extension.pk,
+                    object_id=event["objectId"],
+                    source=JobSource.WEBHOOK,
+                )
+                outcome = Outcome.QUEUED if created else Outcome.COALESCED
+            stored = InboundEvent.objects.create(
+                tenant=extension,
+                event_id=event_id,
+                class_name=event["className"],
+                sub_class_name=event["subClassName"],
+                object_id=event["objectId"],
+                body=body,
+                headers=headers,
+                remote_addr=remote_addr,
+                outcome=outcome,
+                job_id=job_id,
+            )
+    except IntegrityError:
+        # The same event, delivered twice at once: the other delivery stored it first
+        # (the unique (tenant, event id) index), and its transaction holds the job.
+        original = _original(extension, event_id) if event_id else None
+        if original is None:
+            raise
+        return Receipt(Outcome.DUPLICATE, original.pk, original.job_id)
+    logger.info(
+        "Omnium event %s: %s",
+        event_id or "(no id)",
+        outcome,
+        extra={"tenant_id": extension.pk, "job_id": job_id, "object_id": event["objectId"]},
+    )
+    return Receipt(outcome, stored.pk, job_id, reason)
+
+
+def _original(extension: TenantExtension, event_id: str) -> InboundEvent | None:
+    return InboundEvent.objects.filter(tenant=extension, event_id=event_id).first()
