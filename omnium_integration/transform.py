@@ -130,3 +130,37 @@ def market_for(country_code: str, store_external_id: str = "") -> str:
             f"No Omnium market is known for country {country_code!r}; set the store's "
             f"externalId to its Omnium market id (known: {', '.join(sorted(MARKETS))})."
         ) from None
+
+
+# ------------------------------------------------------------------ goods reception
+
+# Omnium's "delivery as PO" export mode names a Flow purchase order after one delivery.
+DELIVERY_AS_PO_SEPARATOR = "-delivery-"
+
+
+def split_purchase_order_uid(uid: str) -> tuple[str, str | None]:
+    """A Flow purchase-order UID -> (Omnium purchase order id, delivery id or ``None``).
+
+    With Omnium's ``ExportDeliveryAsPo`` on, each delivery reaches Flow as its own
+    purchase order named ``{PurchaseOrderId}-delivery-{DeliveryId}``:
+    ``"PO1001-delivery-D7"`` -> ``("PO1001", "D7")``; ``"PO1001"`` -> ``("PO1001", None)``.
+    The purchase-order id is UID-sanitised (no ``-``), so the first separator is the one.
+    """
+    po_id, separator, delivery_id = uid.partition(DELIVERY_AS_PO_SEPARATOR)
+    if separator and po_id and delivery_id:
+        return po_id, delivery_id
+    return uid, None
+
+
+def goods_reception_id(tenant_uid: str, reception_uid: str, line_item_id: str) -> str:
+    """The idempotency key of one purchase-order line of one Flow goods reception.
+
+    Stable across retries, distinct for every reception (a second reception of the same
+    line gets its own key) and across Flow tenants sharing one Omnium tenant.
+    """
+    return f"flow:{tenant_uid}:{reception_uid}:{line_item_id}"
+
+
+def reception_delivery_id(tenant_uid: str, reception_uid: str) -> str:
+    """The id of the Omnium delivery created for a reception's lines that had none."""
+    return sanitize_uid(f"flow_{tenant_uid}_{reception_uid}")

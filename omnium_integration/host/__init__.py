@@ -11,9 +11,10 @@ from __future__ import annotations
 from django.core.signals import setting_changed
 
 from .base import BaseAdapter
+from .receivements import ReceivementAdapterMixin
 
 
-class FlowAdapter(BaseAdapter):
+class FlowAdapter(ReceivementAdapterMixin, BaseAdapter):
     """The default adapter for Flow core's models."""
 
 

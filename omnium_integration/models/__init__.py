@@ -1,5 +1,6 @@
 from .events import InboundEvent
 from .jobs import ExternalSyncJob, JobAttempt, JobSource
+from .stock import PendingStockChange
 from .tenants import StoreExtension, TenantExtension
 
 __all__ = [
@@ -7,6 +8,7 @@ __all__ = [
     "InboundEvent",
     "JobAttempt",
     "JobSource",
+    "PendingStockChange",
     "StoreExtension",
     "TenantExtension",
 ]
