@@ -70,6 +70,9 @@ DEFAULTS: dict[str, Any] = {
     "POLL_ORDER_TYPES": ("ClickAndCollect", "OnlineOrder", "Online"),
     # --- Outbound (Flow -> Omnium) --------------------------------------------------------
     "POS_ORDER_TYPE": "Pos",
+    # One stock.export run sends at most this many SKUs (ten UpdateMany calls) and runs
+    # again for the rest, so a store's first push of its whole range fits in a lease.
+    "STOCK_SKUS_PER_JOB": 10_000,
 }
 
 # Keys whose value names an importable object.
