@@ -14,7 +14,11 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.db.models import Model
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
+from .conf import host_model_label
+from .enums import JobKind
 from .host import get_adapter
 from .jobs import engine
 from .models import JobSource
@@ -53,3 +57,15 @@ def capture(
         payload=payload,
         source=JobSource.SIGNAL,
     )
+
+
+# --- goods receptions (receivement engine) ----------------------------------------------
+
+
+@receiver(
+    post_save, sender=host_model_label("RECEIVEMENT_MODEL"), dispatch_uid="omnium_receivement"
+)
+def receivement_saved(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    """A goods reception saved as completed: confirm it to Omnium (or send stock)."""
+    if get_adapter().is_completed_receivement(instance):
+        capture(instance, JobKind.RECEIVEMENT_EXPORT)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -155,10 +156,15 @@ def split_purchase_order_uid(uid: str) -> tuple[str, str | None]:
 def goods_reception_id(tenant_uid: str, reception_uid: str, line_item_id: str) -> str:
     """The idempotency key of one purchase-order line of one Flow goods reception.
 
-    Stable across retries, distinct for every reception (a second reception of the same
-    line gets its own key) and across Flow tenants sharing one Omnium tenant.
+    ``flow:{reception}:{lineItemId}:{digest}``: readable in Omnium's inventory
+    transactions, stable across retries, distinct for every reception (a second
+    reception of the same line gets its own key) and across Flow tenants sharing one
+    Omnium tenant. The fixed-length digest of all three parts ends every key, so no key
+    is a prefix or substring of another (``...:L1`` inside ``...:L10``) when Omnium's
+    error text listing duplicates is searched for the keys we sent.
     """
-    return f"flow:{tenant_uid}:{reception_uid}:{line_item_id}"
+    digest = hashlib.sha256(f"{tenant_uid}\0{reception_uid}\0{line_item_id}".encode()).hexdigest()
+    return f"flow:{reception_uid}:{line_item_id}:{digest[:16]}"
 
 
 def reception_delivery_id(tenant_uid: str, reception_uid: str) -> str:

@@ -41,6 +41,12 @@ def test_goods_reception_ids_are_stable_and_distinct_per_reception_and_line():
         goods_reception_id("tenant_se", "R-1", "L1"),  # another Flow tenant
     }
     assert first not in others and len(others) == 3
+    assert first.startswith("flow:R-1:L1:")
+
+
+def test_no_goods_reception_id_is_found_inside_another():
+    ids = [goods_reception_id("t", "R-1", f"L{n}") for n in range(1, 120)]
+    assert not [(a, b) for a in ids for b in ids if a != b and a in b]
 
 
 def test_the_delivery_created_for_a_reception_has_an_omnium_uid():
