@@ -164,7 +164,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "omnium_integration.redaction.RedactingFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "omnium_integration.logs.JobContextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
     },
     "handlers": {
         "console": {

@@ -63,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     "TIME_SCALE": 1.0,
     # Keep succeeded jobs this many days (``omnium_jobs --prune``).
     "SUCCEEDED_RETENTION_DAYS": 14,
+    # A queue is unhealthy when a due job has waited longer than this (seconds).
+    "HEALTH_MAX_DUE_AGE": 300,
     # --- Inbound (Omnium -> Flow) ---------------------------------------------------------
     "WEBHOOK_MAX_BODY_BYTES": 256 * 1024,
     "WEBHOOK_AUTH_HEADER": "X-Omnium-Api-Key",  # besides ``Authorization: Bearer``

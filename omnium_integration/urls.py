@@ -1,4 +1,10 @@
 """URLs of the app: ``include("omnium_integration.urls")`` under any prefix."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "omnium_integration"
-urlpatterns: list = []
+urlpatterns = [
+    path("health/", views.health, name="health"),
+]

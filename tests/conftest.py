@@ -75,3 +75,15 @@ def child_env(transactional_db) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture
+def api_client(tenant):
+    """A DRF APIClient calling Flow's API with an API token of the ``tenant`` fixture."""
+    from rest_framework.test import APIClient
+
+    from flow_stub_project.flow.api.authentication import new_api_token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {new_api_token(tenant, 'pos-1').key}")
+    return client

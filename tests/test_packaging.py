@@ -31,6 +31,11 @@ def test_the_wheel_holds_the_app_and_not_the_host(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "omnium_integration/migrations/0001_initial.py" in names
     assert "omnium_integration/jobs/engine.py" in names
+    assert "omnium_integration/admin.py" in names
+    assert (
+        "omnium_integration/templates/admin/omnium_integration/externalsyncjob/change_list.html"
+        in names
+    )
     assert not [n for n in names if n.startswith(("flow_stub_project/", "tests/", "bench/"))]
     metadata = (
         zipfile.ZipFile(wheel)

@@ -33,6 +33,32 @@ class Store(models.Model):
         max_length=100, blank=True, help_text="Omnium market id when it differs from the country."
     )
     is_active = models.BooleanField(default=True)
+    # --- written by Omnium's store export (master data) -----------------------------------
+    organization = models.ForeignKey(
+        "Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="stores"
+    )
+    address = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    vat_number = models.CharField(max_length=50, blank=True)
+    sales_price_list_uid = models.CharField(
+        max_length=100, blank=True, help_text="salesPriceUid: the store's selling price list."
+    )
+    purchase_number_series_uid = models.CharField(max_length=100, blank=True)
+    voucher_number_series_uid = models.CharField(
+        max_length=100, blank=True, help_text="Receipts' voucher numbers come from this series."
+    )
+    default_warehouse = models.ForeignKey(
+        "Warehouse", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_return_warehouse = models.ForeignKey(
+        "Warehouse", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opening_hours = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="store_uid")]
@@ -154,6 +180,14 @@ class OrderLine(models.Model):
     delivered_quantity = models.DecimalField(max_digits=12, decimal_places=3, default=0)
     is_paid = models.BooleanField(default=False)
     external_id = models.CharField(max_length=200, blank=True, help_text="Omnium lineItemId.")
+    original_line = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="returned_by",
+        help_text="On a return: the sale line the goods come back from.",
+    )
     package_parent = models.ForeignKey(
         "self",
         null=True,
@@ -257,6 +291,13 @@ class PurchaseOrder(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SENTTOSUPPLIER)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Omnium's own ids, unsanitised, for goods-reception confirmations back to Omnium.
+    external_id = models.CharField(max_length=200, blank=True, help_text="Omnium PO id.")
+    external_delivery_id = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Omnium delivery id when this Flow PO is one delivery (delivery-as-PO mode).",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="po_uid")]
@@ -275,6 +316,9 @@ class PurchaseOrderLine(models.Model):
     quantity_received = models.BigIntegerField(default=0, help_text="Hundredths of a unit.")
     unit_price = models.BigIntegerField(default=0, help_text="Cents.")
     expected_delivery_date = models.DateField(null=True, blank=True)
+    warehouse_code = models.CharField(
+        max_length=100, blank=True, help_text="Omnium warehouse code of the line, as exported."
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -349,3 +393,178 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.tenant})"
+
+
+class NumberSeries(models.Model):
+    """A tenant's running number series (voucher numbers of receipts)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="number_series")
+    uid = models.CharField(max_length=100)
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "number series"
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="number_series_uid")]
+
+    def __str__(self) -> str:
+        return f"{self.uid} ({self.last_number})"
+
+    @classmethod
+    def next(cls, tenant: Tenant, uid: str) -> int:
+        """Take the series' next number (inside a transaction: the row stays locked)."""
+        series, _ = cls.objects.select_for_update().get_or_create(tenant=tenant, uid=uid)
+        series.last_number += 1
+        series.save(update_fields=["last_number"])
+        return series.last_number
+
+
+# ------------------------------------------------------------------------------------------
+# Master data pushed by Omnium's FlowRetail connector (products, prices, stores).
+# ``updated_at`` moves only when a push changes something, so a repeated push is visible
+# as a no-op.
+
+
+class Organization(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="organizations")
+    uid = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    vat_number = models.CharField(max_length=50, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="organization_uid")]
+
+    def __str__(self) -> str:
+        return self.name or self.uid
+
+
+class Warehouse(models.Model):
+    """A stock location of a store: the store itself, or a non-primary Omnium store."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="warehouses")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="warehouses")
+    uid = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["store", "uid"], name="warehouse_uid")]
+
+    def __str__(self) -> str:
+        return self.name or self.uid
+
+
+class Brand(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="brands")
+    uid = models.CharField(max_length=100, help_text='Lowercase: "Nike Air" is nike_air.')
+    name = models.CharField(max_length=200)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="brand_uid")]
+
+    def __str__(self) -> str:
+        return self.name or self.uid
+
+
+class ProductGroup(models.Model):
+    """Flow's product group: an Omnium category."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="product_groups")
+    uid = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="product_group_uid")]
+
+    def __str__(self) -> str:
+        return self.name or self.uid
+
+
+class Product(models.Model):
+    """A sellable item. Variants of one Omnium product share ``sibling_group``."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="products")
+    uid = models.CharField(max_length=100)
+    sku = models.CharField(max_length=100, default="NoSku")
+    name = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    short_description = models.TextField(blank=True)
+    brand = models.ForeignKey(
+        Brand, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
+    )
+    product_group = models.ForeignKey(
+        ProductGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
+    )
+    sibling_group = models.CharField(
+        max_length=100, blank=True, help_text="Omnium product id shared by all its variants."
+    )
+    allow_purchase = models.BooleanField(default=True)
+    purchase_price = models.BigIntegerField(null=True, blank=True, help_text="Cents.")
+    recommended_retail_price = models.BigIntegerField(null=True, blank=True, help_text="Cents.")
+    currency_purchase_price = models.BigIntegerField(
+        null=True, blank=True, help_text="Cents, in purchase_currency."
+    )
+    purchase_currency = models.CharField(max_length=3, blank=True)
+    weight = models.PositiveIntegerField(null=True, blank=True, help_text="Grams.")
+    height = models.PositiveIntegerField(null=True, blank=True, help_text="Millimetres.")
+    width = models.PositiveIntegerField(null=True, blank=True, help_text="Millimetres.")
+    length = models.PositiveIntegerField(null=True, blank=True, help_text="Millimetres.")
+    properties = models.JSONField(default=dict, blank=True, help_text="Variant properties.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="product_uid")]
+        indexes = [
+            models.Index(fields=["tenant", "sku"], name="product_sku"),
+            models.Index(fields=["tenant", "sibling_group"], name="product_sibling_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uid})"
+
+
+class PriceList(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="price_lists")
+    uid = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3)
+    store = models.ForeignKey(
+        Store,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="price_lists",
+        help_text="Set for a store's own price list.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="price_list_uid")]
+
+    def __str__(self) -> str:
+        return self.name or self.uid
+
+
+class Price(models.Model):
+    """A product's selling price in one price list."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="prices")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
+    unit_price = models.BigIntegerField(help_text="Cents, VAT included.")
+    recommended_retail_price = models.BigIntegerField(null=True, blank=True, help_text="Cents.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "product"], name="price_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in {self.price_list_id}: {self.unit_price}"

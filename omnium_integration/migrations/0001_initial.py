@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
                 ('send_order_receipt_to_omnium', models.BooleanField(default=False, verbose_name='OMNIUM_SEND_ORDER_RECEIPT_TO_OMNIUM')),
                 ('property_prefix', models.CharField(default='flow', max_length=50, verbose_name='OMNIUM_PROPERTY_PREFIX')),
                 ('api_base_url', models.URLField(blank=True, help_text='Leave empty for the default (production) API; set it for test/dev tenants.', verbose_name='Omnium API base URL')),
-                ('webhook_secret', models.CharField(default=omnium_integration.models.tenants.new_webhook_secret, editable=False, help_text="Sent by Omnium's event subscription as a Bearer token or API-key header.", max_length=200)),
+                ('webhook_secret', models.CharField(default=omnium_integration.models.tenants.new_webhook_secret, help_text="Sent by Omnium's event subscription as a Bearer token or API-key header.", max_length=200)),
                 ('poll_watermark', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),

@@ -82,7 +82,6 @@ class TenantExtension(models.Model):
     webhook_secret = models.CharField(
         max_length=200,
         default=new_webhook_secret,
-        editable=False,
         help_text="Sent by Omnium's event subscription as a Bearer token or API-key header.",
     )
     # Safety-net poll: Omnium orders modified at or after this instant are not yet known.

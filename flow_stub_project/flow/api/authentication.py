@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from ..models import ApiToken, Tenant
 
@@ -35,3 +35,12 @@ class TenantTokenAuthentication(authentication.TokenAuthentication):
 
 def new_api_token(tenant: Tenant, name: str) -> ApiToken:
     return ApiToken.objects.create(tenant=tenant, name=name, key=secrets.token_hex(24))
+
+
+class IsTenant(permissions.BasePermission):
+    """Only a tenant's API token may call Flow's tenant APIs (not, e.g., an admin session)."""
+
+    message = "This API needs a tenant's API token: Authorization: Token <key>."
+
+    def has_permission(self, request, view) -> bool:
+        return getattr(request.user, "tenant", None) is not None

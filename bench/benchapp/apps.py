@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class BenchAppConfig(AppConfig):
+    name = "bench.benchapp"
+    label = "omnium_bench"
+
+    def ready(self) -> None:
+        from . import handlers  # noqa: F401

@@ -1,0 +1,95 @@
+"""Shared set-up for the benchmarks: a database of their own, a tenant, figures printed.
+
+Run a benchmark as a module from the repository root, e.g.
+``.venv/bin/python -m bench.p6_engine_throughput --db postgres``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/omnium_bench")
+
+
+def parse_args(description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    if extra:
+        extra(parser)
+    return parser.parse_args()
+
+
+def setup_django(db: str) -> None:
+    """Point Django at the benchmark database (created and migrated if needed)."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    if db == "postgres":
+        os.environ["DATABASE_URL"] = PG_URL
+        _create_pg_database(PG_URL)
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    if os.environ.get("BENCH_CHILD") != "1":
+        call_command("migrate", verbosity=0)
+
+
+def _create_pg_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def fresh_tenant(uid: str = "bench"):
+    """A clean tenant with an active extension; all jobs and queued tasks removed."""
+    from django_q.models import OrmQ
+
+    from flow_stub_project.flow.models import Tenant
+    from omnium_integration.models import ExternalSyncJob, TenantExtension
+
+    ExternalSyncJob.objects.all().delete()
+    OrmQ.objects.all().delete()
+    Tenant.objects.filter(uid=uid).delete()
+    tenant = Tenant.objects.create(uid=uid, name=uid, country_code="NO", currency="NOK")
+    return TenantExtension.objects.create(
+        tenant=tenant, is_active=True, client_id="bench-client", client_secret="bench-secret"
+    )
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> str:
+    return (
+        f"n={len(values)} p50={percentile(values, 50):.4f} p99={percentile(values, 99):.4f} "
+        f"mean={statistics.fmean(values):.4f}"
+    )
+
+
+def figure(line: str) -> None:
+    """Print the benchmark's figure: the last line of its output."""
+    print(line, flush=True)
+    sys.stdout.flush()
+
+
+class Timer:
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.start

@@ -1,0 +1,167 @@
+"""The admin, through Django's test client: what operators see and can do."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import timezone
+
+from flow_stub_project.flow.models import Tenant
+from omnium_integration.enums import JobStatus, Queue
+from omnium_integration.jobs import engine
+from omnium_integration.models import ExternalSyncJob, StoreExtension, TenantExtension
+from tests.testapp.handlers import RECORD
+
+SECRETS = ("s3cr3t-value", "eyJhbGciOiJIUzI1NiJ9.payload.signature", "hook-secret-123")
+
+
+@pytest.fixture
+def admin_client(client, db):
+    user = User.objects.create_superuser("ops", "ops@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def configured(extension):
+    extension.token = SECRETS[1]
+    extension.token_expires_at = timezone.now() + timedelta(hours=10)
+    extension.webhook_secret = SECRETS[2]
+    extension.save()
+    return extension
+
+
+def assert_no_secret(response):
+    html = response.content.decode()
+    for secret in SECRETS:
+        assert secret not in html
+
+
+def test_tenant_parameters_page_shows_secret_state_never_the_secret(admin_client, configured):
+    url = reverse("admin:omnium_integration_tenantextension_change", args=[configured.pk])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert_no_secret(response)
+    html = response.content.decode()
+    assert "OMNIUM_CLICK_COLLECT_ORDERHANDLING_UID" in html
+    assert "valid, expires" in html  # the token: state and expiry only
+    listing = admin_client.get(reverse("admin:omnium_integration_tenantextension_changelist"))
+    assert_no_secret(listing)
+
+
+def form_data(extension, **changes):
+    data = {
+        "tenant": extension.tenant_id,
+        "is_active": "on",
+        "api_base_url": "",
+        "client_id": extension.client_id,
+        "client_secret": "",
+        "webhook_secret": "",
+        "default_shipping_method_id": "",
+        "click_collect_orderhandling_uid": "",
+        "online_order_handling_uid": "",
+        "click_collect_expiry_days": "",
+        "customer_market_group_id": "",
+        "customer_loyalty_id_property_key": "",
+        "property_prefix": "flow",
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_empty_secret_field_keeps_the_stored_secret(admin_client, configured):
+    url = reverse("admin:omnium_integration_tenantextension_change", args=[configured.pk])
+    response = admin_client.post(url, form_data(configured, click_collect_expiry_days="3"))
+    assert response.status_code == 302
+    configured.refresh_from_db()
+    assert configured.client_secret == SECRETS[0] and configured.webhook_secret == SECRETS[2]
+    assert configured.click_collect_expiry_days == 3
+    assert configured.token == SECRETS[1]  # credentials unchanged: the token stays
+
+
+def test_new_credentials_replace_the_secret_and_drop_the_old_token(admin_client, configured):
+    url = reverse("admin:omnium_integration_tenantextension_change", args=[configured.pk])
+    response = admin_client.post(url, form_data(configured, client_secret="rotated-secret"))
+    assert response.status_code == 302
+    configured.refresh_from_db()
+    assert configured.client_secret == "rotated-secret"
+    assert configured.token == "" and configured.token_expires_at is None
+
+
+def test_a_new_tenant_extension_can_be_added(admin_client):
+    tenant = Tenant.objects.create(uid="se", name="Sweden", country_code="SE", currency="SEK")
+    url = reverse("admin:omnium_integration_tenantextension_add")
+    data = {**form_data(TenantExtension(tenant=tenant, client_id="c")), "client_secret": "x"}
+    assert admin_client.post(url, data).status_code == 302
+    created = TenantExtension.objects.get(tenant=tenant)
+    assert created.client_secret == "x" and created.webhook_secret  # generated
+
+
+def test_store_flag_is_editable(admin_client, store):
+    flag = StoreExtension.objects.create(store=store)
+    response = admin_client.get(reverse("admin:omnium_integration_storeextension_changelist"))
+    assert response.status_code == 200 and "OMNIUM_FLOW_STOCK_MASTER" in response.content.decode()
+    assert flag.flow_stock_master is False
+
+
+@pytest.fixture
+def jobs(configured):
+    ok, _ = engine.enqueue(RECORD, tenant_id=configured.pk, object_id="order-ok")
+    bad, _ = engine.enqueue(
+        RECORD, tenant_id=configured.pk, object_id="order-bad", payload={"fail": "permanent"}
+    )
+    engine.drain(Queue.ORDER.value)
+    waiting, _ = engine.enqueue(RECORD, tenant_id=configured.pk, object_id="order-new")
+    return {"ok": ok, "bad": bad, "waiting": waiting}
+
+
+def test_job_list_counts_filters_and_searches(admin_client, jobs):
+    url = reverse("admin:omnium_integration_externalsyncjob_changelist")
+    response = admin_client.get(url)
+    html = response.content.decode()
+    assert "Succeeded: <strong>1</strong>" in html
+    assert "Failed: <strong>1</strong>" in html and "Pending: <strong>1</strong>" in html
+    failed = admin_client.get(url, {"status__exact": "failed"})
+    assert list(failed.context["cl"].result_list) == [ExternalSyncJob.objects.get(pk=jobs["bad"])]
+    found = admin_client.get(url, {"q": "order-new"})
+    assert [j.pk for j in found.context["cl"].result_list] == [jobs["waiting"]]
+    for param in ("queue__exact", "kind__exact", "direction__exact"):
+        assert admin_client.get(url, {param: "x"}).status_code == 200
+    assert_no_secret(response)
+
+
+def test_job_page_shows_error_payload_and_attempt_history(admin_client, jobs):
+    url = reverse("admin:omnium_integration_externalsyncjob_change", args=[jobs["bad"]])
+    response = admin_client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "MarketId is required" in html  # Omnium's body, kept for the operator
+    assert "&quot;fail&quot;: &quot;permanent&quot;" in html  # readable payload
+    assert "Failed" in html and "400" in html  # the attempt row
+    assert_no_secret(response)
+
+
+def test_retry_now_and_cancel_actions(admin_client, jobs):
+    url = reverse("admin:omnium_integration_externalsyncjob_changelist")
+    later = timezone.now() + timedelta(hours=1)
+    ExternalSyncJob.objects.filter(pk=jobs["waiting"]).update(next_attempt_at=later)
+    admin_client.post(url, {"action": "retry_now", "_selected_action": [jobs["bad"]]})
+    bad = ExternalSyncJob.objects.get(pk=jobs["bad"])
+    assert bad.status == JobStatus.PENDING and bad.next_attempt_at <= timezone.now()
+    admin_client.post(url, {"action": "cancel", "_selected_action": [jobs["waiting"]]})
+    assert ExternalSyncJob.objects.get(pk=jobs["waiting"]).status == JobStatus.CANCELLED
+
+
+def test_actions_need_the_change_permission(client, jobs):
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_externalsyncjob"))
+    client.force_login(viewer)
+    url = reverse("admin:omnium_integration_externalsyncjob_changelist")
+    assert client.get(url).status_code == 200
+    client.post(url, {"action": "retry_now", "_selected_action": [jobs["bad"]]})
+    assert ExternalSyncJob.objects.get(pk=jobs["bad"]).status == JobStatus.FAILED
