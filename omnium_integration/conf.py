@@ -40,6 +40,11 @@ DEFAULTS: dict[str, Any] = {
     "READ_TIMEOUT": 30.0,  # seconds
     # Omnium allows 20 concurrent requests per API user (spec §5); one API user per tenant.
     "MAX_CONCURRENT_CALLS_PER_TENANT": 20,
+    # Bulk updates (UpdateMany, AddOrUpdateMany): at most 4 at once per API user (spec §5).
+    "MAX_CONCURRENT_BULK_CALLS_PER_TENANT": 4,
+    # Where the per-tenant call slots (lock files shared by every worker process on this
+    # machine) live; empty: the system temp dir. Must be local to the machine.
+    "CONCURRENCY_LOCK_DIR": "",
     "BATCH_SIZE_LIMIT": 1000,  # items per bulk call (inventory, orders)
     "CUSTOMER_BATCH_SIZE_LIMIT": 100,  # items per customer bulk call
     # Tokens are reused until this margin before the earlier of their expiry and max age.

@@ -44,6 +44,22 @@ class PermanentError(OmniumIntegrationError):
         self.body = body  # Omnium's error body, kept for the operator
 
 
+class OmniumConflict(PermanentError):
+    """Omnium answered 409: a create with an id that exists, or a concurrent update (spec §4.3)."""
+
+
+class DuplicateGoodsReception(PermanentError):
+    """Omnium refused a goods reception because some ``goodsReceptionId``s were processed already.
+
+    ``ids`` lists them. The reception they identify is in Omnium, so a handler that sent
+    only those ids may treat the reception as done (it is the idempotency check of spec §10.2).
+    """
+
+    def __init__(self, message: str, *, ids: list[str], status_code: int | None = 400, body=""):
+        super().__init__(message, status_code=status_code, body=body)
+        self.ids = ids
+
+
 class ConfigurationError(PermanentError, ImproperlyConfigured):
     """A tenant or store parameter is missing or wrong (e.g. no client id)."""
 

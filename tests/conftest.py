@@ -87,3 +87,37 @@ def api_client(tenant):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {new_api_token(tenant, 'pos-1').key}")
     return client
+
+
+# --- the Omnium sandbox ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _sandbox_server():
+    from omnium_integration.sandbox import OmniumSandbox
+
+    # Omnium retries webhooks after 1, 5 and 15 s; tests need the same policy, faster.
+    server = OmniumSandbox(webhook_retry_delays=(0.05, 0.1, 0.2), webhook_timeout=5.0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(_sandbox_server):
+    """The session's Omnium sandbox, reset: no data, users, faults, subscriptions, counts."""
+    from omnium_integration.client import clear_clients
+
+    _sandbox_server.reset()
+    clear_clients()  # a client from an earlier test would hold a token the reset revoked
+    yield _sandbox_server
+    clear_clients()
+
+
+@pytest.fixture
+def omnium(extension, sandbox) -> TenantExtension:
+    """The ``extension`` pointed at the sandbox, its credentials registered there."""
+    extension.api_base_url = sandbox.url
+    extension.save(update_fields=["api_base_url"])
+    sandbox.add_credentials(extension.client_id, extension.client_secret)
+    return extension

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -13,6 +13,23 @@ from ..conf import app_settings, host_model_label
 
 def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def token_renewal_time(expires_at: datetime, obtained_at: datetime | None) -> datetime:
+    """When a token is due for renewal: ``TOKEN_RENEW_MARGIN`` before the earlier of its
+    expiry and ``TOKEN_MAX_AGE`` after it was obtained.
+
+    The margin is capped at half the token's usable life, so a short-lived token (a test
+    Omnium issuing one-minute tokens) is still used for a while instead of never.
+    """
+    deadline = expires_at
+    if obtained_at is not None:
+        deadline = min(deadline, obtained_at + timedelta(seconds=app_settings.TOKEN_MAX_AGE))
+        life = max((deadline - obtained_at).total_seconds(), 0.0)
+        margin = min(float(app_settings.TOKEN_RENEW_MARGIN), life / 2)
+    else:
+        margin = float(app_settings.TOKEN_RENEW_MARGIN)
+    return deadline - timedelta(seconds=margin)
 
 
 class TenantExtensionQuerySet(models.QuerySet):
@@ -110,12 +127,11 @@ class TenantExtension(models.Model):
         return bool(self.client_id and self.client_secret)
 
     def token_is_fresh(self, now: datetime | None = None) -> bool:
-        """Whether the stored token may still be used (renewal margin included)."""
+        """Whether the stored token may still be used (see :func:`token_renewal_time`)."""
         if not self.token or not self.token_expires_at:
             return False
         now = now or timezone.now()
-        margin = timezone.timedelta(seconds=app_settings.TOKEN_RENEW_MARGIN)
-        return now < self.token_expires_at - margin
+        return now < token_renewal_time(self.token_expires_at, self.token_obtained_at)
 
 
 class StoreExtension(models.Model):

@@ -1,0 +1,187 @@
+"""Fault injection, changeable while the sandbox runs (from Python or ``/sandbox/faults``).
+
+* ``latency`` (+ ``jitter``): seconds added to every ``/api`` call, the token call included.
+* ``error_rates``: ``{status: probability}``; a 429 or 503 drawn this way carries
+  ``Retry-After: retry_after``.
+* ``drop_rate``: probability of closing the connection without answering.
+* One-shot rules for deterministic tests: :meth:`Faults.fail_next`, :meth:`Faults.burst_429`,
+  :meth:`Faults.drop_next` (before or after the call took effect), :meth:`Faults.delay_next`.
+
+Rates and rules apply to the API calls whose path matches ``path`` (a case-insensitive
+regular expression); by default to every call except the token endpoint, which Omnium
+excludes from its rate limits. Draws come from a ``random.Random`` seeded by
+:meth:`Faults.seed`, so a sequence of calls meets the same faults every run.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from dataclasses import dataclass
+
+DEFAULT_SCOPE = re.compile(r"^/api/(?!token\b)", re.IGNORECASE)
+
+
+@dataclass
+class Rule:
+    kind: str  # "status" | "drop" | "delay"
+    remaining: int
+    path: re.Pattern | None = None
+    status: int = 0
+    retry_after: float | None = None
+    after: bool = False  # drop: after the call took effect (the answer is lost)
+    delay: float = 0.0
+
+
+@dataclass
+class Decision:
+    delay: float = 0.0
+    status: int | None = None
+    retry_after: float | None = None
+    drop: bool = False
+    drop_after: bool = False
+
+
+class Faults:
+    def __init__(self, seed: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self.clear()
+
+    def clear(self) -> None:
+        """No faults at all (latency included)."""
+        with self._lock:
+            self.latency = 0.0
+            self.jitter = 0.0
+            self.error_rates: dict[int, float] = {}
+            self.drop_rate = 0.0
+            self.retry_after: float = 1.0
+            self.path: re.Pattern | None = None
+            self._rules: list[Rule] = []
+
+    def seed(self, value: int | None) -> None:
+        with self._lock:
+            self._rng = random.Random(value)
+
+    def configure(
+        self,
+        *,
+        latency: float | None = None,
+        jitter: float | None = None,
+        error_rates: dict | None = None,
+        drop_rate: float | None = None,
+        retry_after: float | None = None,
+        path: str | None = None,
+    ) -> None:
+        with self._lock:
+            if latency is not None:
+                self.latency = float(latency)
+            if jitter is not None:
+                self.jitter = float(jitter)
+            if error_rates is not None:
+                self.error_rates = {int(k): float(v) for k, v in error_rates.items() if float(v)}
+            if drop_rate is not None:
+                self.drop_rate = float(drop_rate)
+            if retry_after is not None:
+                self.retry_after = float(retry_after)
+            if path is not None:
+                self.path = re.compile(path, re.IGNORECASE) if path else None
+
+    def set_error_rate(self, status: int, rate: float) -> None:
+        with self._lock:
+            if rate:
+                self.error_rates[int(status)] = float(rate)
+            else:
+                self.error_rates.pop(int(status), None)
+
+    def _add(self, rule: Rule) -> None:
+        with self._lock:
+            self._rules.append(rule)
+
+    @staticmethod
+    def _pattern(path: str | None) -> re.Pattern | None:
+        return re.compile(path, re.IGNORECASE) if path else None
+
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        path: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer ``status`` to the next ``count`` matching calls (any status, 401 too)."""
+        self._add(Rule("status", count, self._pattern(path), int(status), retry_after))
+
+    def burst_429(self, count: int, retry_after: float = 2, *, path: str | None = None) -> None:
+        """The next ``count`` calls are rate limited with ``Retry-After: retry_after``."""
+        self.fail_next(429, count, path=path, retry_after=retry_after)
+
+    def drop_next(
+        self, count: int = 1, *, path: str | None = None, after_processing: bool = False
+    ) -> None:
+        """Close the connection of the next ``count`` calls without an answer; with
+        ``after_processing`` the call takes effect first (only the answer is lost)."""
+        self._add(Rule("drop", count, self._pattern(path), after=after_processing))
+
+    def delay_next(self, seconds: float, count: int = 1, *, path: str | None = None) -> None:
+        """Add ``seconds`` to the next ``count`` calls (to trip a client's read timeout)."""
+        self._add(Rule("delay", count, self._pattern(path), delay=float(seconds)))
+
+    def as_dict(self) -> dict:
+        with self._lock:
+            return {
+                "latency": self.latency,
+                "jitter": self.jitter,
+                "errorRates": {str(k): v for k, v in self.error_rates.items()},
+                "dropRate": self.drop_rate,
+                "retryAfter": self.retry_after,
+                "path": self.path.pattern if self.path else None,
+                "pending": [
+                    {
+                        "kind": r.kind,
+                        "remaining": r.remaining,
+                        "status": r.status or None,
+                        "path": r.path.pattern if r.path else None,
+                    }
+                    for r in self._rules
+                ],
+            }
+
+    def decide(self, path: str) -> Decision:
+        """What happens to one call to ``path``."""
+        with self._lock:
+            decision = Decision(delay=self.latency)
+            if self.jitter:
+                decision.delay += self._rng.uniform(0, self.jitter)
+            for rule in self._rules:
+                scope = rule.path or DEFAULT_SCOPE
+                if not scope.search(path):
+                    continue
+                rule.remaining -= 1
+                if rule.kind == "status":
+                    decision.status, decision.retry_after = rule.status, rule.retry_after
+                elif rule.kind == "drop":
+                    decision.drop, decision.drop_after = not rule.after, rule.after
+                else:
+                    decision.delay += rule.delay
+                break
+            self._rules = [r for r in self._rules if r.remaining > 0]
+            if decision.status or decision.drop or decision.drop_after:
+                return decision
+            if not (self.path or DEFAULT_SCOPE).search(path):
+                return decision
+            if self.drop_rate and self._rng.random() < self.drop_rate:
+                decision.drop = True
+                return decision
+            if self.error_rates:
+                draw = self._rng.random()
+                for status, rate in sorted(self.error_rates.items()):
+                    if draw < rate:
+                        decision.status = status
+                        if status in (429, 503):
+                            decision.retry_after = self.retry_after
+                        break
+                    draw -= rate
+            return decision

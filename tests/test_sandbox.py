@@ -1,0 +1,563 @@
+"""The Omnium sandbox as a test double: Omnium's documented behaviour over real HTTP, its
+control API, fault injection and the event emitter."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from omnium_integration.sandbox import OmniumSandbox
+from tests.conftest import PYTHON, ROOT
+
+
+@pytest.fixture
+def api(sandbox):
+    """A requests session authenticated as an API user of the sandbox."""
+    sandbox.add_credentials("cid", "secret")
+    session = requests.Session()
+    token = session.post(
+        f"{sandbox.url}/api/token",
+        params={"clientId": "cid", "clientSecret": "secret", "returnAsJson": "true"},
+    ).json()["accessToken"]
+    session.headers["Authorization"] = f"Bearer {token}"
+    session.base = sandbox.url
+    yield session
+    session.close()
+
+
+def call(session, method, path, **kwargs):
+    return session.request(method, session.base + path, timeout=10, **kwargs)
+
+
+def get(url, **kwargs):
+    return requests.get(url, timeout=10, **kwargs)
+
+
+def post(url, **kwargs):
+    return requests.post(url, timeout=10, **kwargs)
+
+
+def order(order_id="O1", **extra) -> dict:
+    data = {
+        "id": order_id,
+        "marketId": "NOR",
+        "storeId": "oslo_city",
+        "orderType": "ClickAndCollect",
+        "status": "New",
+        "orderForm": {
+            "lineItems": [
+                {
+                    "lineItemId": "1",
+                    "code": "SKU-1",
+                    "quantity": 1,
+                    "placedPrice": 100,
+                    "taxRate": 25,
+                }
+            ]
+        },
+    }
+    data.update(extra)
+    return data
+
+
+class Receiver:
+    """A webhook endpoint that records deliveries and answers the statuses it is given."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.statuses: list[int] = []  # answered in turn; 200 once exhausted
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append({"headers": dict(self.headers), "body": json.loads(body)})
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/omnium/events/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        return [r["body"] for r in self.received]
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+# ----------------------------------------------------------------------------- tokens
+
+
+def test_the_token_endpoint_as_omnium_documents_it(sandbox):
+    sandbox.add_credentials("cid", "secret")
+    url = f"{sandbox.url}/api/token"
+    as_json = post(
+        url, params={"clientId": "cid", "clientSecret": "secret", "returnAsJson": "true"}
+    )
+    assert as_json.status_code == 200
+    assert set(as_json.json()) == {"accessToken", "tokenType", "expiresIn"}
+    assert as_json.json()["expiresIn"] == 864000  # ten days
+    plain = post(f"{sandbox.url}/API/Token", params={"clientId": "cid", "clientSecret": "secret"})
+    assert plain.headers["Content-Type"].startswith("text/plain")
+    assert plain.text.count(".") == 2  # a bare JWT
+    wrong = post(url, params={"clientId": "cid", "clientSecret": "nope"})
+    assert wrong.status_code == 401
+    assert get(url).status_code == 405
+    assert sandbox.token_requests("cid") == 3
+
+
+def test_api_calls_need_a_valid_bearer_token(sandbox, api):
+    assert get(f"{sandbox.url}/api/Orders/x").status_code == 401
+    assert get(f"{sandbox.url}/api/Health").status_code == 200  # anonymous
+    assert call(api, "GET", "/api/orders/x").status_code == 404  # paths ignore case
+    sandbox.revoke_tokens("cid")
+    refused = call(api, "GET", "/api/Orders/x")
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_roles_guard_resources(sandbox):
+    sandbox.add_credentials("reader", "s", roles=["OrderRead", "CustomerAdmin"])
+    session = requests.Session()
+    token = session.post(
+        f"{sandbox.url}/api/token", params={"clientId": "reader", "clientSecret": "s"}
+    ).text
+    session.headers["Authorization"] = f"Bearer {token}"
+    assert session.get(f"{sandbox.url}/api/Orders/x").status_code == 404
+    assert session.post(f"{sandbox.url}/api/Orders/Search", json={}).status_code == 200
+    assert session.put(f"{sandbox.url}/api/Orders/PosOrders", json=order()).status_code == 403
+    assert session.get(f"{sandbox.url}/api/PrivateCustomers/x").status_code == 404
+    assert session.put(f"{sandbox.url}/api/Inventory/UpdateMany", json=[]).status_code == 403
+
+
+def test_a_deactivated_user_is_refused_even_with_a_valid_token(sandbox, api):
+    sandbox.deactivate("cid")
+    assert call(api, "GET", "/api/Orders/x").status_code == 401
+    again = post(f"{sandbox.url}/api/token", params={"clientId": "cid", "clientSecret": "secret"})
+    assert again.status_code == 401
+
+
+# ----------------------------------------------------------------------------- orders
+
+
+def test_orders_are_validated_like_omnium_with_problem_details(sandbox, api):
+    bad = order(marketId=None, orderForm={"lineItems": [{"lineItemId": "1", "quantity": "2"}]})
+    response = call(api, "PUT", "/api/Orders/PosOrders", json=bad)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["title"] == "One or more validation errors occurred." and body["status"] == 400
+    assert body["errors"]["MarketId"] == ["The MarketId field is required."]
+    assert "OrderForm.LineItems[0].Code" in body["errors"]
+    assert "OrderForm.LineItems[0].PlacedPrice" in body["errors"]
+    assert "$.orderForm.lineItems[0].quantity" in body["errors"]  # a string is not a number
+    unknown = call(api, "PUT", "/api/Orders/PosOrders", json=order(marketId="XYZ"))
+    assert unknown.json()["errors"]["MarketId"] == ["Market 'XYZ' is not configured."]
+    wrong_type = call(api, "POST", "/api/Orders", json=order(orderType="Telepathy"))
+    assert "OrderType" in wrong_type.json()["errors"]
+    assert sandbox.state.orders == {}
+
+
+def test_member_names_bind_case_insensitively(sandbox, api):
+    pascal = {
+        "Id": "O9",
+        "MarketId": "NOR",
+        "StoreId": "s",
+        "OrderType": "pos",
+        "Status": "New",
+        "OrderForm": {
+            "LineItems": [{"LineItemId": "1", "Code": "A", "Quantity": 1, "PlacedPrice": 5}]
+        },
+    }
+    stored = call(api, "POST", "/api/Orders", json=pascal).json()
+    assert stored["orderType"] == "Pos" and stored["orderForm"]["lineItems"][0]["code"] == "A"
+
+
+def test_pos_orders_are_an_upsert_that_never_duplicates(sandbox, api):
+    first = call(api, "PUT", "/api/Orders/PosOrders", json=order(orderType="Pos")).json()
+    second = call(api, "PUT", "/api/Orders/PosOrders", json=order(orderType="Pos")).json()
+    assert list(sandbox.state.orders) == ["O1"]
+    assert (first["versionId"], second["versionId"]) == (1, 2)
+    assert second["created"] == first["created"]
+    assert second["modified"] > first["modified"]
+    assert first["orderNumber"] == "O1"
+    assert call(api, "POST", "/api/Orders", json=order()).status_code == 409
+
+
+def test_the_search_is_omniums_delta_query(sandbox, api):
+    for i, (order_type, store) in enumerate(
+        [("ClickAndCollect", "s1"), ("Online", "s1"), ("ClickAndCollect", "s2")]
+    ):
+        sandbox.seed_order(order(f"O{i}", orderType=order_type, storeId=store))
+    marker = sandbox.state.orders["O1"]["modified"]
+
+    def search(**body):
+        return call(api, "POST", "/api/Orders/Search", json=body).json()
+
+    delta = search(modifiedFrom=marker, sortOrder="ModifiedAscending", take=10)
+    assert [o["id"] for o in delta["result"]] == ["O1", "O2"] and delta["totalHits"] == 2
+    typed = search(orderType="clickandcollect", selectedStores=["s2"], take=10)
+    assert [o["id"] for o in typed["result"]] == ["O2"]
+    newest_first = search(take=2, page=0)  # the default sort: created, descending
+    assert [o["id"] for o in newest_first["result"]] == ["O2", "O1"]
+    assert call(api, "POST", "/api/Orders/Search", json={"take": 101}).status_code == 400
+    too_deep = call(api, "POST", "/api/Orders/Search", json={"take": 100, "page": 101})
+    assert too_deep.status_code == 400
+
+
+def test_status_updates_patches_and_returns(sandbox, api):
+    call(api, "POST", "/api/Orders", json=order())
+    result = call(
+        api,
+        "POST",
+        "/api/Orders/O1/UpdateStatus",
+        json={"status": "ReadyForPickup", "shipmentInfo": {"shipmentId": "S1"}},
+    ).json()
+    assert result["isAborted"] is False
+    assert result["order"]["orderForm"]["shipments"][0]["orderStatus"] == "ReadyForPickup"
+    assert call(api, "POST", "/api/Orders/O1/UpdateStatus", json={}).status_code == 400
+    patch = {"properties": [{"key": "a", "value": "1"}], "tags": ["x"]}
+    assert call(api, "PATCH", "/api/Orders/O1/PatchOrder", json=patch).json()["isModified"]
+    unchanged = call(api, "PATCH", "/api/Orders/O1/PatchOrder", json=patch).json()
+    assert unchanged["isModified"] is False and unchanged["unchangedCount"] == 1
+    too_many = {"returns": [{"lineItemId": "1", "returnQuantity": 2}]}
+    assert call(api, "POST", "/api/Returns/O1/Return", json=too_many).status_code == 400
+    ret = {"returns": [{"lineItemId": "1", "returnQuantity": 1, "creditAmount": 80}]}
+    form = call(api, "POST", "/api/Returns/O1/Return", json=ret).json()
+    assert form["creditAmount"] == 80 and form["orderType"] == "ReturnOrder"
+    stored = sandbox.state.orders["O1"]
+    assert stored["orderForm"]["lineItems"][0]["returnQuantity"] == 1
+    assert stored["versionId"] == 4  # created, status, patch, return
+    sandbox.configure(default_return_order_type=None)
+    again = call(api, "POST", "/api/Returns/O1/Return", json=ret)
+    assert "DefaultReturnOrderType" in again.json()["detail"]
+
+
+def test_configured_stores_are_checked(sandbox, api):
+    sandbox.configure(stores=[{"id": "oslo_city", "isWarehouse": True}, {"id": "web"}])
+    assert call(api, "POST", "/api/Orders", json=order(storeId="bergen")).status_code == 400
+    assert call(api, "POST", "/api/Orders", json=order()).status_code == 201
+    stock = [{"sku": "A", "warehouseCode": "web", "inventory": 1}]
+    response = call(api, "PUT", "/api/Inventory/UpdateMany", json=stock)
+    assert response.json()["errors"]["$[0].WarehouseCode"] == ["Store 'web' is not a warehouse."]
+
+
+# -------------------------------------------------------------- customers, stock, POs
+
+
+def test_customers(sandbox, api):
+    customer = {"customerId": "p1", "firstName": "Ola", "lastName": "Nordmann"}
+    assert call(api, "POST", "/api/PrivateCustomers", json=customer).status_code == 201
+    assert call(api, "POST", "/api/PrivateCustomers", json=customer).status_code == 409
+    missing = call(api, "POST", "/api/PrivateCustomers/Update", json={"customerId": "p2"})
+    assert missing.status_code == 404
+    assert call(api, "POST", "/api/BusinessCustomers", json={"name": "x"}).status_code == 400
+    many = [{"customerId": f"b{i}"} for i in range(101)]
+    assert call(api, "PUT", "/api/BusinessCustomers/AddOrUpdateMany", json=many).status_code == 400
+    assert call(api, "GET", "/api/PrivateCustomers/p1").json()["fullName"] == "Ola Nordmann"
+
+
+def test_inventory_update_many(sandbox, api):
+    items = [{"sku": f"S{i}", "warehouseCode": "w1", "inventory": i} for i in range(1000)]
+    response = call(api, "PUT", "/api/Inventory/UpdateMany", json=items)
+    assert response.status_code == 200 and response.content == b""
+    assert len(sandbox.state.inventory_transactions) == 1000
+    items[0]["inventory"] = 5
+    call(api, "PUT", "/api/Inventory/UpdateMany", json=items)  # one real change
+    assert len(sandbox.state.inventory_transactions) == 1001
+    over = items + [{"sku": "X", "warehouseCode": "w1", "inventory": 1}]
+    assert call(api, "PUT", "/api/Inventory/UpdateMany", json=over).status_code == 400
+    missing = call(api, "PUT", "/api/Inventory/UpdateMany", json=[{"sku": "A"}]).json()
+    assert set(missing["errors"]) == {"$[0].WarehouseCode", "$[0].Inventory"}
+
+
+def test_goods_reception(sandbox, api):
+    sandbox.add_purchase_order(
+        {
+            "id": "PO1",
+            "purchaseOrderForm": {
+                "lineItems": [
+                    {"lineItemId": "L1", "code": "A", "quantity": 5},
+                    {"lineItemId": "L2", "code": "B", "quantity": 2},
+                ]
+            },
+        }
+    )
+    sandbox.add_delivery({"id": "D1", "warehouseCode": "w1", "purchaseOrderIds": ["PO1"]})
+    path = "/api/Deliveries/D1/ProcessGoodsReception"
+    lines = [
+        {
+            "lineItemId": "L1",
+            "deliveredQuantity": 3,
+            "warehouseCode": "w1",
+            "goodsReceptionId": "G1",
+        },
+        {
+            "lineItemId": "L2",
+            "deliveredQuantity": 2,
+            "warehouseCode": "w1",
+            "goodsReceptionId": "G1",
+        },
+    ]
+    assert call(api, "POST", path, json=lines).status_code == 200
+    assert sandbox.state.deliveries["D1"]["deliveryStatus"] == "InProgress"
+    assert sandbox.state.inventory[("A", "w1")]["inventory"] == 3
+    duplicate = call(api, "POST", path, json=[{**lines[0], "goodsReceptionId": "G1"}])
+    assert duplicate.status_code == 400
+    assert duplicate.json()["duplicateGoodsReceptionIds"] == ["G1"]
+    assert "G1" in duplicate.json()["detail"]
+    rest = {
+        "lineItemId": "L1",
+        "deliveredQuantity": 2,
+        "warehouseCode": "w1",
+        "goodsReceptionId": "G2",
+    }
+    call(api, "POST", path, json=[rest])
+    po = call(api, "GET", "/api/PurchaseOrders/PO1").json()
+    assert [line["deliveredQuantity"] for line in po["purchaseOrderForm"]["lineItems"]] == [5, 2]
+    assert po["status"] == "Completed"
+    assert sandbox.state.deliveries["D1"]["deliveryStatus"] == "Completed"
+    assert sandbox.state.inventory[("A", "w1")]["inventory"] == 5
+    foreign = call(api, "POST", path, json=[{**rest, "lineItemId": "L9", "goodsReceptionId": "G3"}])
+    assert "does not belong to delivery" in json.dumps(foreign.json())
+    assert call(api, "POST", "/api/Deliveries/D9/ProcessGoodsReception", json=[]).status_code == 404
+
+
+def test_invoice_files_raw_or_multipart(sandbox, api):
+    assert call(api, "PUT", "/api/Invoices/UpdateInvoice", json={"id": "I1"}).status_code == 200
+    raw = call(
+        api,
+        "POST",
+        "/api/Invoices/I1/AddFileToInvoice",
+        params={"fileName": "a.pdf"},
+        data=b"%PDF raw",
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert raw.json()["assets"][0]["fileName"] == "a.pdf"
+    multipart = call(
+        api,
+        "POST",
+        "/api/Invoices/I1/AddFileToInvoice",
+        params={"fileName": "b.pdf"},
+        files={"file": ("b.pdf", b"%PDF multi", "application/pdf")},
+    ).json()
+    assert [a["fileName"] for a in multipart["assets"]] == ["a.pdf", "b.pdf"]
+    stored = get(sandbox.url + multipart["assets"][1]["url"])
+    assert stored.content == b"%PDF multi"
+    assert stored.headers["Content-Type"] == "application/pdf"
+    no_name = call(api, "POST", "/api/Invoices/I1/AddFileToInvoice", data=b"x")
+    assert no_name.status_code == 400
+    assert (
+        call(api, "POST", "/api/Invoices/I9/AddFileToInvoice?fileName=x", data=b"x").status_code
+        == 404
+    )
+
+
+def test_tenants_do_not_share_data(sandbox, api):
+    sandbox.add_credentials("other", "s", tenant="second")
+    other = requests.Session()
+    token = other.post(
+        f"{sandbox.url}/api/token", params={"clientId": "other", "clientSecret": "s"}
+    ).text
+    other.headers["Authorization"] = f"Bearer {token}"
+    call(api, "POST", "/api/Orders", json=order())
+    assert other.get(f"{sandbox.url}/api/Orders/O1").status_code == 404
+    assert other.post(f"{sandbox.url}/api/Orders", json=order()).status_code == 201
+    assert list(sandbox.tenant("second").orders) == ["O1"]
+
+
+# ---------------------------------------------------------------------------- faults
+
+
+def test_seeded_error_rates_repeat(sandbox, api):
+    def run():
+        sandbox.faults.seed(42)
+        sandbox.faults.configure(error_rates={503: 0.3, 500: 0.2}, retry_after=3)
+        return [call(api, "GET", "/api/Orders/x").status_code for _ in range(30)]
+
+    first, second = run(), run()
+    assert first == second
+    assert {404, 500, 503} == set(first)
+    refused = call(api, "POST", "/api/token", params={"clientId": "cid", "clientSecret": "secret"})
+    assert refused.status_code == 200  # the token endpoint is out of scope by default
+
+
+def test_a_429_burst_carries_retry_after(sandbox, api):
+    sandbox.faults.burst_429(2, retry_after=4)
+    statuses = [call(api, "GET", "/api/Orders/x") for _ in range(3)]
+    assert [r.status_code for r in statuses] == [429, 429, 404]
+    assert statuses[0].headers["Retry-After"] == "4"
+
+
+def test_dropped_connections_and_latency(sandbox, api):
+    sandbox.faults.drop_next()
+    with pytest.raises(requests.ConnectionError):
+        call(api, "GET", "/api/Orders/x")
+    sandbox.faults.configure(latency=0.2)
+    started = time.monotonic()
+    assert call(api, "GET", "/api/Orders/x").status_code == 404
+    assert time.monotonic() - started >= 0.2
+
+
+def test_the_control_api(sandbox, api):
+    base = f"{sandbox.url}/sandbox"
+    post(f"{base}/credentials", json={"clientId": "x", "clientSecret": "y"})
+    assert "x" in sandbox.auth.users
+    post(f"{base}/faults", json={"next": [{"status": 503, "count": 1, "retryAfter": 2}]})
+    assert call(api, "GET", "/api/Orders/x").status_code == 503
+    post(f"{base}/config", json={"markets": ["NOR", "ISL"]})
+    assert sandbox.config.markets == ("NOR", "ISL")
+    call(api, "POST", "/api/Orders", json=order(marketId="ISL"))
+    assert get(f"{base}/state/orders/O1").json()["marketId"] == "ISL"
+    assert [o["id"] for o in get(f"{base}/state").json()["orders"]] == ["O1"]
+    calls = get(f"{base}/calls").json()
+    assert calls["byEndpoint"]["POST /api/Orders"] == 1
+    assert calls["tokenRequests"]["cid"] == 1
+    post(f"{base}/orders", json=order("W1", orderType="Online"))
+    post(f"{base}/orders/W1/status", json={"status": "InProgress"})
+    assert sandbox.state.orders["W1"]["status"] == "InProgress"
+    assert post(f"{base}/tokens/revoke", json={}).json()["revoked"] == 1
+    assert post(f"{base}/reset").status_code == 204
+    assert sandbox.state.orders == {} and sandbox.auth.users == {}
+
+
+# ---------------------------------------------------------------------------- events
+
+
+def test_events_are_omnium_envelopes_sent_with_the_subscription_headers(sandbox, api, receiver):
+    sandbox.subscribe(
+        receiver.url, headers={"X-Omnium-Api-Key": "k1"}, order_types=["ClickAndCollect"]
+    )
+    call(api, "POST", "/api/Orders", json=order())
+    call(api, "POST", "/api/Orders/O1/UpdateStatus", json={"status": "ReadyForPickup"})
+    call(api, "PUT", "/api/Orders/PosOrders", json=order("P1", orderType="Pos"))  # filtered out
+    assert sandbox.events.wait_idle()
+    first, second = receiver.events()
+    assert receiver.received[0]["headers"]["X-Omnium-Api-Key"] == "k1"
+    assert receiver.received[0]["headers"]["Content-Type"] == "application/json"
+    assert first["className"] == "Order" and first["subClassName"] == "ClickAndCollect"
+    assert (first["objectId"], first["category"], first["operationId"]) == ("O1", "Created", 110106)
+    assert (first["storeId"], first["market"], first["status"]) == ("oslo_city", "NOR", "New")
+    assert (second["category"], second["status"], second["previousStatus"]) == (
+        "Workflow",
+        "ReadyForPickup",
+        "New",
+    )
+    assert second["operationId"] == 310101 and first["id"] != second["id"]
+    assert "order" not in first and "orderForm" not in first  # metadata only
+    assert {e["objectId"] for e in sandbox.events.emitted} == {"O1", "P1"}
+
+
+def test_failed_deliveries_follow_omniums_retry_policy(sandbox, api, receiver):
+    sandbox.subscribe(receiver.url)
+    receiver.statuses = [500, 503, 502, 500]  # every attempt fails
+    sandbox.seed_order(order("A"))
+    assert sandbox.events.wait_idle()
+    attempts = [d["attempt"] for d in sandbox.events.deliveries]
+    assert attempts == [1, 2, 3, 4]  # the first call and three retries
+    assert [e["status"] for e in sandbox.events.log] == ["Failed"] * 4
+    for status in (400, 404, 429):  # never retried
+        receiver.statuses = [status]
+        sandbox.seed_order(order(f"N{status}"))
+        assert sandbox.events.wait_idle()
+        assert sandbox.events.deliveries[-1]["willRetry"] is False
+    receiver.statuses = [500]
+    sandbox.seed_order(order("B"))
+    assert sandbox.events.wait_idle()
+    assert [d["status"] for d in sandbox.events.deliveries[-2:]] == [500, 200]
+
+
+def test_events_can_be_held_reordered_repeated_and_made_up(sandbox, api, receiver):
+    sandbox.subscribe(receiver.url)
+    sandbox.events.hold()
+    for i in range(3):
+        sandbox.seed_order(order(f"O{i}"))
+    assert receiver.received == [] and len(sandbox.events.held_events()) == 3
+    assert sandbox.events.release("reverse") == 3
+    assert sandbox.events.wait_idle()
+    assert [e["objectId"] for e in receiver.events()] == ["O2", "O1", "O0"]
+    event_id = receiver.events()[0]["id"]
+    sandbox.events.repeat(event_id, times=2)
+    made_up = sandbox.events.emit(objectId="O1", category="Workflow", status="PickedUp")
+    assert sandbox.events.wait_idle()
+    ids = [e["id"] for e in receiver.events()]
+    assert ids.count(event_id) == 3
+    assert receiver.events()[-1] == made_up
+
+
+def test_events_over_the_control_api(sandbox, receiver):
+    base = f"{sandbox.url}/sandbox"
+    post(
+        f"{base}/subscriptions",
+        json={
+            "url": receiver.url,
+            "headers": {"Authorization": "Bearer w"},
+            "classNames": ["Order"],
+        },
+    )
+    post(f"{base}/events/hold")
+    post(f"{base}/orders", json=order("O1"))
+    post(f"{base}/orders", json=order("O2"))
+    held = get(f"{base}/events").json()["held"]
+    assert [e["objectId"] for e in held] == ["O1", "O2"]
+    post(f"{base}/events/release", json={"order": [held[1]["id"]]})
+    assert post(f"{base}/events/wait", json={"timeout": 5}).json()["idle"]
+    assert [e["objectId"] for e in receiver.events()] == ["O2"]
+    assert receiver.received[0]["headers"]["Authorization"] == "Bearer w"
+
+
+# ------------------------------------------------------------------------ standalone
+
+
+def test_decimals_survive_the_round_trip(sandbox, api):
+    body = json.dumps(order(orderForm={"lineItems": [
+        {"lineItemId": "1", "code": "A", "quantity": 1.005, "placedPrice": 0.29}
+    ]}))  # fmt: skip
+    call(api, "POST", "/api/Orders", data=body, headers={"Content-Type": "application/json"})
+    line = sandbox.state.orders["O1"]["orderForm"]["lineItems"][0]
+    assert line["quantity"] == Decimal("1.005") and line["placedPrice"] == Decimal("0.29")
+    text = call(api, "GET", "/api/Orders/O1").text
+    assert '"placedPrice": 0.29' in text and '"quantity": 1.005' in text
+
+
+def test_the_sandbox_refuses_to_listen_beyond_loopback():
+    with pytest.raises(ValueError, match="loopback"):
+        OmniumSandbox("0.0.0.0")  # noqa: S104 - the point: it must refuse
+
+
+@pytest.mark.slow
+def test_the_management_command_serves_the_sandbox(tmp_path):
+    process = subprocess.Popen(
+        [PYTHON, "manage.py", "omnium_sandbox", "--port", "0", "--credentials", "a:b"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert "Omnium sandbox on http://127.0.0.1:" in line, line
+        url = line.split(" on ")[1].split()[0]
+        token = post(f"{url}/api/token", params={"clientId": "a", "clientSecret": "b"})
+        assert token.status_code == 200
+        assert get(f"{url}/api/Health").json() == {"status": "Healthy"}
+    finally:
+        process.terminate()
+        process.wait(10)
