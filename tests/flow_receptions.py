@@ -1,23 +1,22 @@
-"""Flow-side helpers for receivement tests: goods received in a store, as Flow's POS does it.
+"""Flow-side helpers for receivement tests: purchase orders, stock and goods receptions.
 
-Completing a goods reception in Flow writes the reception and its lines, adds the
-received quantities to the purchase-order lines and to the store's stock, and marks the
-reception completed, all in one transaction.
+Receptions go through Flow's own code (``flow.purchasing``): completing one adds the
+received quantities to the purchase-order lines and to the store's stock and marks it
+completed, all in one transaction.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 
 from flow_stub_project.flow.models import (
     InventoryLevel,
     PurchaseOrder,
     PurchaseOrderLine,
     Receivement,
-    ReceivementLine,
     Store,
 )
+from flow_stub_project.flow.purchasing import create_receivement
 
 
 def purchase_order(store: Store, uid: str, lines: list[tuple[str, str, int, int]], **fields):
@@ -48,26 +47,19 @@ def receive(
     po: PurchaseOrder | None = None,
     complete: bool = True,
 ) -> Receivement:
-    """Receive ``(sku, quantity ×100)`` lines into ``store``, against ``po`` if given."""
+    """Receive ``(sku, quantity ×100)`` lines into ``store`` with Flow's own code, against
+    ``po`` if given (lines on a SKU of the PO are received on that PO line)."""
+    po_lines = {line.sku: line for line in po.lines.all()} if po else {}
     with transaction.atomic():
-        reception = Receivement.objects.create(
-            tenant=store.tenant, store=store, uid=uid, purchase_order=po
+        reception = create_receivement(
+            store,
+            [
+                {"sku": sku, "quantity": quantity, "purchase_order_line": po_lines.get(sku)}
+                for sku, quantity in lines
+            ],
+            uid=uid,
+            purchase_order=po,
+            complete=complete,
         )
-        po_lines = {line.sku: line for line in po.lines.all()} if po else {}
-        for sku, quantity in lines:
-            po_line = po_lines.get(sku)
-            ReceivementLine.objects.create(
-                receivement=reception, purchase_order_line=po_line, sku=sku, quantity=quantity
-            )
-            if po_line:
-                PurchaseOrderLine.objects.filter(pk=po_line.pk).update(
-                    quantity_received=F("quantity_received") + quantity
-                )
-            level, _ = InventoryLevel.objects.get_or_create(
-                tenant=store.tenant, store=store, sku=sku
-            )
-            InventoryLevel.objects.filter(pk=level.pk).update(quantity=F("quantity") + quantity)
-        if complete:
-            reception.state = Receivement.State.COMPLETED
-            reception.save()
+    reception.refresh_from_db()
     return reception

@@ -16,11 +16,16 @@ What the job does, per Flow's documentation (F6/F7) and Omnium's goods-reception
   level always lands after Omnium's own addition.
 
 Which delivery a line is confirmed against: the delivery Omnium has the purchase-order
-line on; else, for a Flow purchase order named ``{PO}-delivery-{D}``, delivery ``D``;
-else a delivery created for this reception (``CreateDelivery`` with an id derived from the
-reception, looked up first so a retry reuses it). The generic
+line on (so a purchase order with several deliveries gets one call per delivery). A line
+Omnium has on no delivery is first put on one with ``CreateDelivery``: on the delivery
+a ``{PO}-delivery-{D}`` UID names, else on a new delivery whose id derives from the
+reception (looked up first, so a retry after a lost answer reuses it). The generic
 ``/api/Deliveries/ProcessGoodsReception`` is not used: only the delivery-scoped endpoint
-is documented to reject a repeated ``goodsReceptionId``.
+is documented to reject a repeated ``goodsReceptionId`` (spec §16.13).
+
+Completed receptions are taken as final: a reception edited after completion is not
+sent again with the difference (Omnium adds what it is told; corrections are a new
+reception in Flow).
 """
 
 from __future__ import annotations
@@ -29,9 +34,15 @@ from collections import defaultdict
 from contextlib import suppress
 from typing import Any
 
-from ..client import DuplicateGoodsReception, OmniumClient, OmniumConflict, get_client
+from ..client import OmniumClient, get_client
 from ..enums import Direction, JobKind, Queue
-from ..exceptions import MappingError, PermanentError, RetryableError
+from ..exceptions import (
+    DuplicateGoodsReception,
+    MappingError,
+    OmniumConflict,
+    PermanentError,
+    RetryableError,
+)
 from ..host import get_adapter
 from ..host.receivements import Reception
 from ..jobs import engine, registry
@@ -157,15 +168,17 @@ def _confirm(
     by_delivery: dict[str, list[str]] = defaultdict(list)
     unassigned: list[str] = []
     for line_id in received:
-        delivery = delivery_of.get(line_id) or delivery_hint
+        delivery = delivery_of.get(line_id)
         if delivery:
             by_delivery[str(delivery)].append(line_id)
         else:
             unassigned.append(line_id)
     created = None
     if unassigned:
-        created = _reception_delivery(client, reception, po_id, unassigned, received, code_of)
-        by_delivery[created].extend(unassigned)
+        delivery, created = _delivery_for_unassigned(
+            client, reception, po_id, unassigned, received, code_of, delivery_hint
+        )
+        by_delivery[delivery].extend(unassigned)
 
     confirmed = already = 0
     for delivery_id in sorted(by_delivery):
@@ -200,30 +213,36 @@ def _confirm(
     return result
 
 
-def _reception_delivery(
+def _delivery_for_unassigned(
     client: OmniumClient,
     reception: Reception,
     po_id: str,
     line_ids: list[str],
     received: dict[str, int],
     code_of: dict[str, Any],
-) -> str:
-    """The delivery this reception's unassigned lines are received on, created once."""
+    named_delivery: str | None,
+) -> tuple[str, str | None]:
+    """The delivery for lines Omnium has on none; returns (its id, the id if we created it).
+
+    A delivery-as-PO names its delivery: the lines are put on it (``CreateDelivery`` with
+    ``existingDeliveryId``). Otherwise a delivery is created for this reception, with an id
+    derived from it and looked up first, so a retry after a lost answer reuses it.
+    """
+    references = [
+        {
+            "lineItemId": line_id,
+            "code": code_of.get(line_id),
+            "quantity": hundredths_to_quantity(received[line_id]),
+        }
+        for line_id in line_ids
+    ]
+    if named_delivery and client.get_delivery(named_delivery) is not None:
+        client.create_delivery(po_id, references, existing_delivery_id=named_delivery)
+        return named_delivery, None
     delivery_id = reception_delivery_id(reception.tenant_uid, reception.uid)
     if client.get_delivery(delivery_id) is None:
-        client.create_delivery(
-            po_id,
-            [
-                {
-                    "lineItemId": line_id,
-                    "code": code_of.get(line_id),
-                    "quantity": hundredths_to_quantity(received[line_id]),
-                }
-                for line_id in line_ids
-            ],
-            new_delivery_id=delivery_id,
-        )
-    return delivery_id
+        client.create_delivery(po_id, references, new_delivery_id=delivery_id)
+    return delivery_id, delivery_id
 
 
 def _process_goods_reception(
