@@ -214,6 +214,27 @@ def test_lines_of_one_purchase_order_line_are_added_up_and_strangers_reported(
     assert job_of(reception).result["notOnPurchaseOrder"] == ["SKU-Z"]
 
 
+def test_lines_are_matched_by_sanitised_line_id_or_by_sku(omnium, sandbox, store):
+    omnium_po(sandbox, "PO5005", [("L-1", "SKU-A", 2, "D1"), ("L-2", "SKU-B", 2, "D1")])
+    # Flow holds the first line id UID-sanitised, and the second reception line was
+    # scanned without its purchase-order line.
+    po = purchase_order(store, "PO5005", [("L1", "SKU-A", 200, 100)])
+    receive(store, "R-1", [("SKU-A", 200), ("SKU-B", 100)], po=po)
+    drain()
+    assert delivered(sandbox, "PO5005") == {"L-1": 2, "L-2": 1}
+
+
+def test_more_than_ordered_is_confirmed_as_received_and_a_net_zero_is_not_sent(
+    omnium, sandbox, store, po_1001
+):
+    reception = receive(
+        store, "R-1", [("SKU-A", 1200), ("SKU-B", 100), ("SKU-B", -100)], po=po_1001
+    )
+    drain()
+    assert delivered(sandbox, "PO1001") == {"L1": 12, "L2": 0}
+    assert job_of(reception).result["nothingToConfirm"] == ["L2"]
+
+
 def test_a_purchase_order_with_several_deliveries_is_confirmed_per_delivery(omnium, sandbox, store):
     omnium_po(
         sandbox,
