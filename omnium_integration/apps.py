@@ -12,4 +12,5 @@ class OmniumIntegrationConfig(AppConfig):
         from . import checks, receivers, sync  # noqa: F401
         from .schedules import ensure_schedules
 
+        receivers.connect_receivers()
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="omnium_schedules")

@@ -76,7 +76,13 @@ DEFAULTS: dict[str, Any] = {
     "POLL_INTERVAL_MINUTES": 5,  # safety-net delta poll of Omnium orders
     "POLL_ORDER_TYPES": ("ClickAndCollect", "OnlineOrder", "Online"),
     # --- Outbound (Flow -> Omnium) --------------------------------------------------------
+    # Omnium order type of the POS sales we create (must exist in Omnium's order types).
     "POS_ORDER_TYPE": "Pos",
+    # Omnium statuses written for a Flow order: a POS sale is created in the completed
+    # status; an order that came from Omnium is moved to one of these when the store
+    # completes or cancels it (UpdateStatus, which runs Omnium's workflow for the status).
+    "ORDER_COMPLETED_STATUS": "Completed",
+    "ORDER_CANCELLED_STATUS": "OrderCanceled",
     # One stock.export run sends at most this many SKUs (ten UpdateMany calls) and runs
     # again for the rest, so a store's first push of its whole range fits in a lease.
     "STOCK_SKUS_PER_JOB": 10_000,

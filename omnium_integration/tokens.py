@@ -14,8 +14,10 @@ The token is the tenant's managed ``OMNIUM_TOKEN``: stored on the
 :class:`~omnium_integration.models.TenantExtension` row with its expiry and the time it was
 obtained, and reused by every worker process until :func:`token_renewal_time`. Renewal is
 single-flight across processes: it happens under a row lock (``SELECT … FOR UPDATE`` on
-PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` write lock serialises it the same way), and whoever
-gets the lock second re-reads the row and finds the fresh token instead of asking again.
+PostgreSQL; on SQLite the ``BEGIN IMMEDIATE`` write lock serialises it the same way, which
+needs ``"transaction_mode": "IMMEDIATE"`` in the database OPTIONS, as the stub host sets),
+and whoever gets the lock second re-reads the row and finds the fresh token instead of
+asking again. The token call is made while holding the lock, bounded by the timeouts.
 
 The token URL carries the secret in its query string, so it is never logged, never put in
 an exception message and never chained into a traceback.
@@ -187,9 +189,6 @@ class TokenCache:
     def renew(self, stale: Token) -> Token:
         """A token other than ``stale``: another worker's newer one, or a new one."""
         return self._refresh(stale=stale.access_token)
-
-    def forget(self) -> None:
-        self._token = None
 
     def _refresh(self, stale: str | None) -> Token:
         with self._lock:

@@ -8,6 +8,7 @@
 * UIDs sent to Omnium keep only ASCII letters, digits and ``_``.
 * Country -> Omnium market: NO->NOR, SE->SWE, DK->DNK, FI->FIN, unless the store's
   ``externalId`` names the market. An unknown country is an error, never a guess.
+* Instants are sent as ISO-8601 UTC (``2026-03-01T12:00:00Z``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .exceptions import MappingError
@@ -30,13 +32,11 @@ MARKETS: dict[str, str] = {"NO": "NOR", "SE": "SWE", "DK": "DNK", "FI": "FIN"}
 
 def to_decimal(value: object) -> Decimal:
     """An exact Decimal from an Omnium number (Decimal, int, str, or float via its repr)."""
-    if isinstance(value, Decimal):
-        return value
     if isinstance(value, bool) or value is None:
         raise MappingError(f"Not a number: {value!r}")
     try:
         # str(float) is the shortest repr that round-trips, so 0.29 stays 0.29.
-        result = Decimal(str(value))
+        result = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
         raise MappingError(f"Not a number: {value!r}") from None
     if not result.is_finite():
@@ -70,6 +70,29 @@ def json_number(amount: Decimal) -> float | int:
     return float(amount)
 
 
+def line_total(quantity: object, unit_price_cents: int, discount_cents: int = 0) -> int:
+    """A line's total in cents: quantity x unit price - discount, half up to the cent.
+
+    Signs are the caller's business: pass absolute values to get the goods' value of a
+    return line whatever sign convention Flow used for it.
+    """
+    gross = to_decimal(quantity) * unit_price_cents
+    return int(gross.quantize(Decimal(1), rounding=ROUND_HALF_UP)) - discount_cents
+
+
+def unit_amount(total_cents: int, quantity: object) -> Decimal:
+    """Per-unit amount of a line total: 10000 cents over 3 units -> Decimal('33.33').
+
+    Rounded half up to the cent when the total does not divide evenly (Omnium takes
+    per-item amounts, e.g. a return's ``creditAmount``).
+    """
+    units = to_decimal(quantity)
+    if not units:
+        raise MappingError("A per-unit amount needs a quantity other than zero")
+    per_unit = cents_to_decimal(total_cents) / units
+    return per_unit.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 # ------------------------------------------------------------------------ quantities
 
 
@@ -81,6 +104,18 @@ def quantity_to_hundredths(quantity: object) -> int:
 def hundredths_to_quantity(hundredths: int) -> Decimal:
     """Flow fixed-point quantity -> Omnium quantity: 250 -> Decimal('2.50')."""
     return cents_to_decimal(hundredths)
+
+
+def plain_decimal(value: object) -> Decimal:
+    """A Decimal without trailing fractional zeros: 2.500 -> 2.5, 25.00 -> 25, 1E+2 -> 100.
+
+    For order-line quantities and VAT rates, so Omnium receives ``2.5`` and ``25``
+    rather than ``2.500`` and ``25.00`` (same value, tidier documents).
+    """
+    number = to_decimal(value)
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
 
 
 # ------------------------------------------------------------------------------ uids
@@ -131,6 +166,19 @@ def market_for(country_code: str, store_external_id: str = "") -> str:
             f"No Omnium market is known for country {country_code!r}; set the store's "
             f"externalId to its Omnium market id (known: {', '.join(sorted(MARKETS))})."
         ) from None
+
+
+# -------------------------------------------------------------------------- instants
+
+
+def omnium_datetime(value: datetime | None) -> str | None:
+    """An aware datetime as Omnium's ISO-8601 UTC text; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise MappingError(f"Naive datetime {value!r}: Flow's instants must be timezone-aware")
+    text = value.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"
 
 
 # ------------------------------------------------------------------ goods reception

@@ -77,18 +77,6 @@ def child_env(transactional_db) -> dict[str, str]:
 PYTHON = sys.executable
 
 
-@pytest.fixture
-def api_client(tenant):
-    """A DRF APIClient calling Flow's API with an API token of the ``tenant`` fixture."""
-    from rest_framework.test import APIClient
-
-    from flow_stub_project.flow.api.authentication import new_api_token
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {new_api_token(tenant, 'pos-1').key}")
-    return client
-
-
 # --- the Omnium sandbox ------------------------------------------------------------------
 
 
@@ -121,3 +109,15 @@ def omnium(extension, sandbox) -> TenantExtension:
     extension.save(update_fields=["api_base_url"])
     sandbox.add_credentials(extension.client_id, extension.client_secret)
     return extension
+
+
+@pytest.fixture
+def api_client(tenant):
+    """A DRF APIClient calling Flow's API with an API token of the ``tenant`` fixture."""
+    from rest_framework.test import APIClient
+
+    from flow_stub_project.flow.api.authentication import new_api_token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {new_api_token(tenant, 'pos-1').key}")
+    return client

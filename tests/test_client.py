@@ -363,6 +363,38 @@ def test_a_dropped_connection_is_retryable_and_a_repeat_is_safe(omnium, sandbox)
     assert list(sandbox.state.orders) == ["POS1"]
 
 
+def test_under_mixed_faults_every_failure_is_retryable_and_retries_converge(omnium, sandbox):
+    sandbox.seed(7)
+    sandbox.faults.configure(
+        error_rates={500: 0.08, 503: 0.08, 429: 0.08, 408: 0.04},
+        drop_rate=0.05,
+        lost_reply_rate=0.05,
+        slow_rate=0.05,
+        slow_delay=0.4,
+        retry_after=0,
+    )
+    client = get_client(omnium)
+    failures: dict[int | str, int] = {}
+    with settings_with(READ_TIMEOUT=0.2):
+        for i in range(60):
+            for _attempt in range(30):  # what the engine does, without the waiting
+                try:
+                    client.put_pos_order(pos_order(f"P{i}"))
+                    break
+                except RetryableError as exc:
+                    kind = exc.status_code or (
+                        "timeout" if "did not answer" in str(exc) else "connection"
+                    )
+                    failures[kind] = failures.get(kind, 0) + 1
+            else:
+                pytest.fail(f"P{i} never got through")
+            if i == 30:
+                sandbox.revoke_tokens()  # mid-run: renewed on the next 401
+    assert sorted(sandbox.state.orders) == sorted(f"P{i}" for i in range(60))
+    assert set(failures) == {429, 503, 500, 408, "timeout", "connection"}  # all happened
+    assert sandbox.token_requests(omnium.client_id) == 2
+
+
 def test_a_403_is_permanent_and_names_the_missing_role(omnium, sandbox):
     sandbox.add_credentials(omnium.client_id, omnium.client_secret, roles=["OrderRead"])
     client = get_client(omnium)

@@ -239,7 +239,11 @@ def test_unstarted_jobs_are_released_when_the_time_budget_runs_out(extension, ru
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_draining_one_queue_run_every_job_once(extension, runs_file):
-    ids = [add(extension, f"order-{i}", path=str(runs_file))[0] for i in range(300)]
+    # A little work per job keeps both workers busy at once.
+    with transaction.atomic():
+        ids = [
+            add(extension, f"order-{i}", path=str(runs_file), sleep=0.002)[0] for i in range(300)
+        ]
     errors: list[BaseException] = []
 
     def work(name):

@@ -89,7 +89,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/omnium/events/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def events(self) -> list[dict]:
         return [r["body"] for r in self.received]
@@ -414,6 +416,19 @@ def test_dropped_connections_and_latency(sandbox, api):
     started = time.monotonic()
     assert call(api, "GET", "/api/Orders/x").status_code == 404
     assert time.monotonic() - started >= 0.2
+
+
+def test_lost_replies_take_effect_and_dropped_calls_do_not(sandbox, api):
+    sandbox.faults.configure(lost_reply_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        call(api, "POST", "/api/Orders", json=order("LOST"))
+    sandbox.faults.configure(lost_reply_rate=0, drop_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        call(api, "POST", "/api/Orders", json=order("DROPPED"))
+    assert list(sandbox.state.orders) == ["LOST"]
+    sandbox.faults.configure(drop_rate=0, slow_rate=1.0, slow_delay=0.3)
+    with pytest.raises(requests.Timeout):
+        api.get(f"{sandbox.url}/api/Orders/LOST", timeout=0.1)
 
 
 def test_the_control_api(sandbox, api):

@@ -11,10 +11,19 @@ from __future__ import annotations
 from django.core.signals import setting_changed
 
 from .base import BaseAdapter
+from .customers import CustomerAdapterMixin
+from .orders import OrderAdapterMixin
+from .receipts import ReceiptAdapterMixin
 from .receivements import ReceivementAdapterMixin
 
 
-class FlowAdapter(ReceivementAdapterMixin, BaseAdapter):
+class FlowAdapter(
+    OrderAdapterMixin,
+    CustomerAdapterMixin,
+    ReceiptAdapterMixin,
+    ReceivementAdapterMixin,
+    BaseAdapter,
+):
     """The default adapter for Flow core's models."""
 
 

@@ -16,13 +16,14 @@ class BaseAdapter:
         """The Flow tenant's primary key for any tenant-owned Flow object."""
         return instance.tenant_id
 
-    def active_extension_id(self, tenant_id: Any) -> int | None:
+    def active_extension_id(self, tenant_id: Any, **required: Any) -> int | None:
         """The tenant's Omnium extension id when it is active, else ``None``.
 
+        ``required``: further conditions on the extension's parameters (field lookups).
         Called on every captured Flow save, so it is one indexed lookup and no more.
         """
         return (
-            TenantExtension.objects.filter(tenant_id=tenant_id, is_active=True)
+            TenantExtension.objects.filter(tenant_id=tenant_id, is_active=True, **required)
             .values_list("pk", flat=True)
             .first()
         )

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Model
 
 from ..conf import get_receivement_model, get_store_model
+from ..transform import sanitize_uid
 
 # Flow's ``Receivement.State`` value of a finished goods reception.
 COMPLETED = "COMPLETED"
@@ -59,13 +60,13 @@ class StockStore:
 class ReceivementAdapterMixin:
     """Goods receptions and stock levels of Flow core's models (``flow.Receivement``...)."""
 
-    def is_completed_receivement(self, instance: Model) -> bool:
+    def receivement_export_due(self, instance: Model) -> bool:
         """Whether a saved Flow goods reception is completed (and so goes to Omnium)."""
         return instance.state == COMPLETED
 
     def warehouse_code(self, store: Model) -> str:
-        """The Omnium warehouse id of a Flow store: its UID (stores come from Omnium)."""
-        return store.uid
+        """The Omnium warehouse id of a Flow store: its UID, as order export sends it."""
+        return sanitize_uid(store.uid)
 
     def get_reception(self, receivement_id: Any) -> Reception | None:
         """The goods reception with its lines, or ``None`` if it no longer exists."""
@@ -97,7 +98,7 @@ class ReceivementAdapterMixin:
             tenant_uid=receivement.tenant.uid,
             store_pk=receivement.store_id,
             warehouse_code=self.warehouse_code(receivement.store),
-            is_completed=self.is_completed_receivement(receivement),
+            is_completed=self.receivement_export_due(receivement),
             purchase_order_uid=po.uid if po else "",
             currency=(po.currency if po else "") or receivement.tenant.currency,
             lines=lines,

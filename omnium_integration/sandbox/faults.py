@@ -3,7 +3,10 @@
 * ``latency`` (+ ``jitter``): seconds added to every ``/api`` call, the token call included.
 * ``error_rates``: ``{status: probability}``; a 429 or 503 drawn this way carries
   ``Retry-After: retry_after``.
-* ``drop_rate``: probability of closing the connection without answering.
+* ``drop_rate``: probability of closing the connection without answering (the call has
+  no effect); ``lost_reply_rate``: the same after the call took effect (only the answer is
+  lost, so a client's retry repeats a call that succeeded).
+* ``slow_rate``: probability of adding ``slow_delay`` seconds (to trip client timeouts).
 * One-shot rules for deterministic tests: :meth:`Faults.fail_next`, :meth:`Faults.burst_429`,
   :meth:`Faults.drop_next` (before or after the call took effect), :meth:`Faults.delay_next`.
 
@@ -56,6 +59,9 @@ class Faults:
             self.jitter = 0.0
             self.error_rates: dict[int, float] = {}
             self.drop_rate = 0.0
+            self.lost_reply_rate = 0.0
+            self.slow_rate = 0.0
+            self.slow_delay = 5.0
             self.retry_after: float = 1.0
             self.path: re.Pattern | None = None
             self._rules: list[Rule] = []
@@ -71,9 +77,13 @@ class Faults:
         jitter: float | None = None,
         error_rates: dict | None = None,
         drop_rate: float | None = None,
+        lost_reply_rate: float | None = None,
+        slow_rate: float | None = None,
+        slow_delay: float | None = None,
         retry_after: float | None = None,
         path: str | None = None,
     ) -> None:
+        """Set any of the rates (``None`` leaves a value as it is)."""
         with self._lock:
             if latency is not None:
                 self.latency = float(latency)
@@ -83,6 +93,12 @@ class Faults:
                 self.error_rates = {int(k): float(v) for k, v in error_rates.items() if float(v)}
             if drop_rate is not None:
                 self.drop_rate = float(drop_rate)
+            if lost_reply_rate is not None:
+                self.lost_reply_rate = float(lost_reply_rate)
+            if slow_rate is not None:
+                self.slow_rate = float(slow_rate)
+            if slow_delay is not None:
+                self.slow_delay = float(slow_delay)
             if retry_after is not None:
                 self.retry_after = float(retry_after)
             if path is not None:
@@ -136,6 +152,9 @@ class Faults:
                 "jitter": self.jitter,
                 "errorRates": {str(k): v for k, v in self.error_rates.items()},
                 "dropRate": self.drop_rate,
+                "lostReplyRate": self.lost_reply_rate,
+                "slowRate": self.slow_rate,
+                "slowDelay": self.slow_delay,
                 "retryAfter": self.retry_after,
                 "path": self.path.pattern if self.path else None,
                 "pending": [
@@ -172,8 +191,13 @@ class Faults:
                 return decision
             if not (self.path or DEFAULT_SCOPE).search(path):
                 return decision
+            if self.slow_rate and self._rng.random() < self.slow_rate:
+                decision.delay += self.slow_delay
             if self.drop_rate and self._rng.random() < self.drop_rate:
                 decision.drop = True
+                return decision
+            if self.lost_reply_rate and self._rng.random() < self.lost_reply_rate:
+                decision.drop_after = True
                 return decision
             if self.error_rates:
                 draw = self._rng.random()

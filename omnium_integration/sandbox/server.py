@@ -31,7 +31,7 @@ from .store import Event, SandboxConfig, TenantData
 
 logger = logging.getLogger(__name__)
 
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+LOOPBACK = {"127.0.0.1", "localhost"}  # IPv4: ThreadingHTTPServer binds AF_INET
 
 
 @dataclass
@@ -197,8 +197,7 @@ class OmniumSandbox:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def reset(self) -> None:
         """Forget all data, users, tokens, counters, faults and subscriptions; restore the
@@ -715,6 +714,9 @@ class OmniumSandbox:
                 jitter=payload.get("jitter"),
                 error_rates=payload.get("errorRates"),
                 drop_rate=payload.get("dropRate"),
+                lost_reply_rate=payload.get("lostReplyRate"),
+                slow_rate=payload.get("slowRate"),
+                slow_delay=payload.get("slowDelay"),
                 retry_after=payload.get("retryAfter"),
                 path=payload.get("path"),
             )
@@ -797,6 +799,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     server_version = "OmniumSandbox/1.0"
+    # Headers and body go out in two writes; with Nagle on, the second waits for the
+    # client's delayed ACK (~40 ms per call on Linux).
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:

@@ -337,14 +337,16 @@ class TenantData:
             v.add("OrderType", f"Order type '{order_type}' is not configured.")
         else:
             order["orderType"] = canonical_type
-        if _lower_in(status, self.config.order_statuses) is None:
+        canonical_status = _lower_in(status, self.config.order_statuses)
+        if canonical_status is None:
             v.add("Status", f"Status '{status}' does not exist for order type '{order_type}'.")
+        else:
+            order["status"] = canonical_status
         self._check_store(v, store, "StoreId", warehouse=False)
         v.check()
         return order
 
     def _save_order(self, order: dict, previous: dict | None) -> dict:
-        order.setdefault("orderNumber", order["id"])
         if not order.get("orderNumber"):
             order["orderNumber"] = order["id"]
         if order.get("customerId") and not order.get("customerNumber"):

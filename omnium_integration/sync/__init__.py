@@ -1,3 +1,9 @@
 """Job handlers, one module per sync flow. Importing this package registers them."""
 
-from . import receivements, stock  # noqa: F401
+from . import (  # noqa: F401
+    outbound_customers,
+    outbound_orders,
+    outbound_receipts,
+    receivements,
+    stock,
+)

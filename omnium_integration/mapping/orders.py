@@ -1,0 +1,324 @@
+"""Flow POS orders -> Omnium orders, returns and status updates.
+
+Identities are derived, never remembered: a Flow order is Omnium order
+``sanitize_uid(order.uid)`` (or its ``external_id`` when it came from Omnium), a line is
+``sanitize_uid(line.uid)`` (or its Omnium ``lineItemId``), and a return is found on its
+original order by ``rmaNumber = sanitize_uid(return.uid)``. So a retried call addresses
+the same Omnium object and can never create a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from ..exceptions import MappingError
+from ..transform import (
+    cents_to_decimal,
+    line_total,
+    market_for,
+    omnium_datetime,
+    plain_decimal,
+    sanitize_uid,
+    unit_amount,
+)
+from .common import compact, properties
+from .customers import is_business, omnium_customer_id
+from .options import ExportOptions
+from .records import (
+    CustomerRecord,
+    OrderKind,
+    OrderLineRecord,
+    OrderRecord,
+    OrderRef,
+    OrderState,
+    PaymentRecord,
+)
+
+# Omnium's cancellation statuses (omnium-api §7.3): an order in one of them is cancelled.
+CANCELLED_STATUSES = frozenset(
+    {
+        "OrderCanceled",
+        "OrderCanceledByCustomer",
+        "OrderCanceledByStore",
+        "Expired",
+        "NotCollected",
+        "Deleted",
+    }
+)
+
+
+# ---------------------------------------------------------------------------- identities
+
+
+def omnium_order_id(order: OrderRecord | OrderRef) -> str:
+    """The Omnium order id of a Flow order: Omnium's own id, else the sanitised Flow UID."""
+    return order.external_id or sanitize_uid(order.uid)
+
+
+def line_item_id(line: OrderLineRecord) -> str:
+    """The Omnium ``lineItemId`` of a Flow line: Omnium's own, else the sanitised Flow UID."""
+    return line.external_id or sanitize_uid(line.uid)
+
+
+def rma_number(order: OrderRecord) -> str:
+    """The ``rmaNumber`` that ties an Omnium return to the Flow return order."""
+    return sanitize_uid(order.uid)
+
+
+def market_id(order: OrderRecord) -> str:
+    return market_for(order.store.country_code, order.store.external_id)
+
+
+# ----------------------------------------------------------------------------- POS orders
+
+
+def pos_order(order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
+    """The ``OmniumOrder`` for ``PUT /api/Orders/PosOrders``: a completed, read-only POS order.
+
+    A sale has positive quantities and ``Sale`` payments. A return without an original
+    sale (a "blind" return) is sent the same way with negative quantities, its refunds
+    as ``Credit`` payments: there is no Omnium order to attach a return form to.
+    """
+    if order.state != OrderState.COMPLETED:
+        raise MappingError(f"Order {order.uid} is {order.state}; only completed orders are sent")
+    order_id = omnium_order_id(order)
+    store_id = sanitize_uid(order.store.uid)
+    sign = -1 if order.kind == OrderKind.RETURN else 1
+    lines = [order_line(line, sign=sign) for line in order.lines]
+    if not lines:
+        raise MappingError(f"Order {order.uid} has no lines; Omnium needs at least one")
+    shipment = compact(
+        {
+            "shipmentId": f"{order_id}_1",
+            "warehouseCode": store_id,  # the goods left from the selling store
+            "shippingMethodId": order.shipping_method_id or options.default_shipping_method_id,
+            "shippingMethodName": order.shipping_method_id or options.default_shipping_method_id,
+            "orderStatus": options.completed_status,
+            "lineItems": lines,
+            "address": _address(order.customer, order.store.country_code),
+        }
+    )
+    document = {
+        "id": order_id,
+        "orderType": options.pos_order_type,
+        "status": options.completed_status,
+        "isReadOnly": True,
+        "marketId": market_id(order),
+        "storeId": store_id,
+        "billingCurrency": order.currency,
+        "created": omnium_datetime(order.created_at),
+        **_customer_fields(order.customer),
+        "orderForm": {
+            "lineItems": lines,
+            "payments": [payment(p, store_id) for p in order.payments],
+            "shipments": [shipment],
+        },
+        "properties": properties(
+            options,
+            OrderUid=order.uid,
+            OrderKind=order.kind.value,
+            StoreUid=order.store.uid,
+            CompletedAt=omnium_datetime(order.completed_at),
+            Note=order.note,
+        ),
+    }
+    return compact(document)
+
+
+# Header fields of a POS order that may still change in Flow after the order reached
+# Omnium (a customer attached to the receipt afterwards). Lines and payments of a
+# completed sale do not change: goods coming back are a return.
+PATCHABLE_FIELDS = (
+    "customerId",
+    "customerNumber",
+    "customerName",
+    "customerEmail",
+    "customerPhone",
+    "customerType",
+)
+
+
+def pos_order_patch(document: dict[str, Any], current: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``PatchOrder`` body that brings Omnium's ``current`` order up to ``document``.
+
+    ``None`` when nothing differs. Our prefixed properties are merged
+    (``keepExistingCustomProperties``), so properties others set are kept.
+    """
+    patch: dict[str, Any] = {
+        name: document[name]
+        for name in PATCHABLE_FIELDS
+        if name in document and current.get(name) != document[name]
+    }
+    have = {p.get("key"): p.get("value") for p in current.get("properties") or []}
+    changed = [p for p in document.get("properties", []) if have.get(p["key"]) != p["value"]]
+    if changed:
+        patch["properties"] = changed
+        patch["keepExistingCustomProperties"] = True
+    return patch or None
+
+
+def order_line(line: OrderLineRecord, *, sign: int = 1) -> dict[str, Any]:
+    """An ``OmniumOrderLine``: unit price incl. VAT before discount, the line's discount."""
+    quantity = plain_decimal(abs(line.quantity)) * sign
+    document = {
+        "lineItemId": line_item_id(line),
+        "code": line.sku,
+        "displayName": line.name,
+        "quantity": quantity,
+        "placedPrice": cents_to_decimal(line.unit_price),
+        "discounted": cents_to_decimal(line.discount),
+        "taxRate": plain_decimal(line.vat_rate),
+    }
+    if line.package_parent_uid:
+        document["packageLineItemId"] = sanitize_uid(line.package_parent_uid)
+    return compact(document)
+
+
+def payment(record: PaymentRecord, store_id: str) -> dict[str, Any]:
+    """An ``OmniumPayment``: POS payments are immediate (``Sale``); refunds are ``Credit``."""
+    return compact(
+        {
+            "id": sanitize_uid(record.uid),
+            "paymentMethodName": record.method,
+            "paymentType": record.method,
+            "transactionId": record.transaction_id or record.uid,
+            "transactionType": "Credit" if record.amount < 0 else "Sale",
+            "status": "Processed",
+            "amount": cents_to_decimal(abs(record.amount)),
+            "paidDate": omnium_datetime(record.created_at),
+            "storeId": store_id,
+        }
+    )
+
+
+def _customer_fields(customer: CustomerRecord | None) -> dict[str, Any]:
+    if customer is None:
+        return {}
+    return {
+        "customerId": omnium_customer_id(customer),
+        "customerNumber": customer.loyalty_id,
+        "customerName": customer.name,
+        "customerEmail": customer.email,
+        "customerPhone": customer.mobile,
+        "customerType": "B2B" if is_business(customer) else "B2C",
+    }
+
+
+def _address(customer: CustomerRecord | None, store_country: str) -> dict[str, Any]:
+    if customer is None:
+        return {"countryCode": store_country.upper()}
+    country = customer.country_code if is_business(customer) else customer.tenant_country_code
+    return compact(
+        {
+            "name": customer.name,
+            "line1": customer.address,
+            "city": customer.city,
+            "postalCode": customer.postal_code,
+            "countryCode": (country or store_country).upper(),
+            "email": customer.email,
+            "phone": customer.mobile,
+        }
+    )
+
+
+# -------------------------------------------------------------------------------- returns
+
+
+def return_request(order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
+    """The ``OmniumReturnRequestModel`` for ``POST /api/Returns/{originalId}/Return``.
+
+    Return lines go to the sale line they name, else to the sale's lines with the same
+    SKU. ``creditAmount`` is what the customer got back per
+    item (price less its share of the line discount); ``creditPayment`` is off because
+    the till already paid the money back.
+    """
+    original = order.original_order
+    if original is None:
+        raise MappingError(f"Return {order.uid} has no original sale to return against")
+    returns = [
+        compact(
+            {
+                "lineItemId": line_item_id(original_line),
+                "returnQuantity": plain_decimal(quantity),
+                "creditAmount": unit_amount(
+                    line_total(abs(line.quantity), line.unit_price, abs(line.discount)),
+                    abs(line.quantity),
+                ),
+                "isStockUpdated": not order.store.flow_stock_master,
+            }
+        )
+        for line, original_line, quantity in _match_lines(order, original)
+    ]
+    return compact(
+        {
+            "returns": returns,
+            "storeId": sanitize_uid(order.store.uid),
+            "rmaNumber": rma_number(order),
+            "creditPayment": False,
+            "comment": order.note,
+            "properties": properties(
+                options,
+                ReturnUid=order.uid,
+                StoreUid=order.store.uid,
+                CompletedAt=omnium_datetime(order.completed_at),
+            ),
+        }
+    )
+
+
+def find_return(omnium_order: dict[str, Any], order: OrderRecord) -> dict[str, Any] | None:
+    """The return form on ``omnium_order`` that a previous attempt created for ``order``."""
+    rma = rma_number(order)
+    for form in omnium_order.get("returnOrderForms") or []:
+        if str(form.get("rmaNumber") or "") == rma:
+            return form
+    return None
+
+
+def _match_lines(
+    order: OrderRecord, original: OrderRef
+) -> Iterable[tuple[OrderLineRecord, OrderLineRecord, Decimal]]:
+    """Pair each return line with the sale line(s) it returns goods from.
+
+    A return line that names its sale line goes there. One that does not is split over
+    the sale's lines with the same SKU, in line order.
+    """
+    left = {line.uid: abs(line.quantity) for line in original.lines}
+    for line in order.lines:
+        wanted = abs(line.quantity)
+        candidates = original.lines
+        if line.original_line_uid:
+            candidates = tuple(o for o in original.lines if o.uid == line.original_line_uid)
+        for original_line in candidates:
+            if wanted <= 0:
+                break
+            if original_line.sku != line.sku or left[original_line.uid] <= 0:
+                continue
+            taken = min(wanted, left[original_line.uid])
+            left[original_line.uid] -= taken
+            wanted -= taken
+            yield line, original_line, taken
+        if wanted > 0:
+            raise MappingError(
+                f"Return {order.uid} returns {abs(line.quantity)} x {line.sku}, more than "
+                f"sale {original.uid} sold of it"
+            )
+
+
+# ------------------------------------------------------------------------------- statuses
+
+
+def target_status(order: OrderRecord, options: ExportOptions) -> str | None:
+    """The Omnium status a Flow order's state asks for (``None`` when there is none)."""
+    if order.state == OrderState.COMPLETED:
+        return options.completed_status
+    if order.state == OrderState.CANCELLED:
+        return options.cancelled_status
+    return None
+
+
+def is_cancelled(omnium_order: dict[str, Any], options: ExportOptions) -> bool:
+    status = omnium_order.get("status")
+    return status == options.cancelled_status or status in CANCELLED_STATUSES
