@@ -126,6 +126,31 @@ def test_an_open_reception_or_an_inactive_tenant_writes_no_job(extension, store)
     assert not ExternalSyncJob.objects.exists()
 
 
+def test_a_fixture_load_of_a_completed_reception_writes_no_job(extension, store):
+    reception = receive(store, "R-1", [("SKU-A", 100)])
+    ExternalSyncJob.objects.all().delete()
+    reception.save_base(raw=True)  # loaddata: a restore, not goods arriving
+    assert not ExternalSyncJob.objects.exists()
+
+
+def test_goods_counted_in_at_flows_pos_api_are_confirmed_to_omnium(
+    omnium, sandbox, store, po_1001, api_client
+):
+    response = api_client.post(
+        "/api/pos/receivements",
+        {
+            "uid": "R-77",
+            "storeUid": "oslo_city",
+            "purchaseOrderUid": "PO1001",
+            "lines": [{"purchaseOrderLineUid": "L1", "quantity": 350}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert drain().succeeded == 1
+    assert delivered(sandbox, "PO1001") == {"L1": Decimal("3.5"), "L2": 0}
+
+
 # ------------------------------------------------------------- known purchase orders
 
 
