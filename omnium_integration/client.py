@@ -320,6 +320,28 @@ class OmniumClient:
         path = f"/api/Deliveries/{_seg(delivery_id)}/PurchaseOrderLines"
         return self._call("GET", path, none_on_404=True)
 
+    def create_delivery(
+        self,
+        po_id: str,
+        lines: Sequence[dict],
+        *,
+        new_delivery_id: str | None = None,
+        existing_delivery_id: str | None = None,
+    ) -> dict:
+        """``POST /api/Deliveries/CreateDelivery/{purchaseOrderId}``: put the purchase-order
+        lines ``[{lineItemId, code, quantity}]`` on a new delivery (named
+        ``new_delivery_id``) or on ``existing_delivery_id``; returns the delivery."""
+        params = {
+            key: value
+            for key, value in (
+                ("newDeliveryId", new_delivery_id),
+                ("existingDeliveryId", existing_delivery_id),
+            )
+            if value
+        }
+        path = f"/api/Deliveries/CreateDelivery/{_seg(po_id)}"
+        return self._call("POST", path, body=list(lines), params=params or None)
+
     def process_goods_reception(self, delivery_id: str, lines: Sequence[dict]) -> Any:
         """``POST /api/Deliveries/{id}/ProcessGoodsReception``: ``deliveredQuantity`` is added
         to each purchase-order line. Raises :class:`DuplicateGoodsReception` (with ``.ids``)

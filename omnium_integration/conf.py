@@ -83,6 +83,9 @@ DEFAULTS: dict[str, Any] = {
     # completes or cancels it (UpdateStatus, which runs Omnium's workflow for the status).
     "ORDER_COMPLETED_STATUS": "Completed",
     "ORDER_CANCELLED_STATUS": "OrderCanceled",
+    # One stock.export run sends at most this many SKUs (ten UpdateMany calls) and runs
+    # again for the rest, so a store's first push of its whole range fits in a lease.
+    "STOCK_SKUS_PER_JOB": 10_000,
 }
 
 # Keys whose value names an importable object.

@@ -85,6 +85,11 @@ def receipt_saved(sender, instance: Model, raw: bool = False, **kwargs: Any) -> 
         capture(instance, JobKind.RECEIPT_EXPORT, require={"send_order_receipt_to_omnium": True})
 
 
+def receivement_saved(sender, instance: Model, raw: bool = False, **kwargs: Any) -> None:
+    if not raw and get_adapter().receivement_export_due(instance):
+        capture(instance, JobKind.RECEIVEMENT_EXPORT)
+
+
 def connect_receivers() -> None:
     """Connect the receivers to Flow's models (idempotent: fixed ``dispatch_uid``s).
 
@@ -95,6 +100,7 @@ def connect_receivers() -> None:
         ("ORDER_MODEL", order_saved),
         ("CUSTOMER_MODEL", customer_saved),
         ("ORDER_RECEIPT_MODEL", receipt_saved),
+        ("RECEIVEMENT_MODEL", receivement_saved),
     ):
         try:
             model = get_host_model(key)

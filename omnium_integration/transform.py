@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -204,3 +205,42 @@ def parse_omnium_datetime(value: object) -> datetime | None:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+# ------------------------------------------------------------------ goods reception
+
+# Omnium's "delivery as PO" export mode names a Flow purchase order after one delivery.
+DELIVERY_AS_PO_SEPARATOR = "-delivery-"
+
+
+def split_purchase_order_uid(uid: str) -> tuple[str, str | None]:
+    """A Flow purchase-order UID -> (Omnium purchase order id, delivery id or ``None``).
+
+    With Omnium's ``ExportDeliveryAsPo`` on, each delivery reaches Flow as its own
+    purchase order named ``{PurchaseOrderId}-delivery-{DeliveryId}``:
+    ``"PO1001-delivery-D7"`` -> ``("PO1001", "D7")``; ``"PO1001"`` -> ``("PO1001", None)``.
+    The purchase-order id is UID-sanitised (no ``-``), so the first separator is the one.
+    """
+    po_id, separator, delivery_id = uid.partition(DELIVERY_AS_PO_SEPARATOR)
+    if separator and po_id and delivery_id:
+        return po_id, delivery_id
+    return uid, None
+
+
+def goods_reception_id(tenant_uid: str, reception_uid: str, line_item_id: str) -> str:
+    """The idempotency key of one purchase-order line of one Flow goods reception.
+
+    ``flow:{reception}:{lineItemId}:{digest}``: readable in Omnium's inventory
+    transactions, stable across retries, distinct for every reception (a second
+    reception of the same line gets its own key) and across Flow tenants sharing one
+    Omnium tenant. The fixed-length digest of all three parts ends every key, so no key
+    is a prefix or substring of another (``...:L1`` inside ``...:L10``) when Omnium's
+    error text listing duplicates is searched for the keys we sent.
+    """
+    digest = hashlib.sha256(f"{tenant_uid}\0{reception_uid}\0{line_item_id}".encode()).hexdigest()
+    return f"flow:{reception_uid}:{line_item_id}:{digest[:16]}"
+
+
+def reception_delivery_id(tenant_uid: str, reception_uid: str) -> str:
+    """The id of the Omnium delivery created for a reception's lines that had none."""
+    return sanitize_uid(f"flow_{tenant_uid}_{reception_uid}")

@@ -15,6 +15,7 @@ from .customers import CustomerAdapterMixin
 from .inbound import InboundOrdersMixin
 from .orders import OrderAdapterMixin
 from .receipts import ReceiptAdapterMixin
+from .receivements import ReceivementAdapterMixin
 
 
 class FlowAdapter(
@@ -22,6 +23,7 @@ class FlowAdapter(
     OrderAdapterMixin,
     CustomerAdapterMixin,
     ReceiptAdapterMixin,
+    ReceivementAdapterMixin,
     BaseAdapter,
 ):
     """The default adapter for Flow core's models."""

@@ -1,6 +1,7 @@
 from .events import InboundEvent
 from .imports import ImportedOrder
 from .jobs import ExternalSyncJob, JobAttempt, JobSource
+from .stock import PendingStockChange
 from .tenants import StoreExtension, TenantExtension
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "InboundEvent",
     "JobAttempt",
     "JobSource",
+    "PendingStockChange",
     "StoreExtension",
     "TenantExtension",
 ]

@@ -92,6 +92,7 @@ ROUTES = [
     _route("GET", "/api/Deliveries/{id}", "get_delivery"),
     _route("GET", "/api/Deliveries/{id}/PurchaseOrderLines", "get_delivery_lines"),
     _route("POST", "/api/Deliveries/{id}/ProcessGoodsReception", "goods_reception"),
+    _route("POST", "/api/Deliveries/CreateDelivery/{id}", "create_delivery"),
     _route("PUT", "/api/Invoices/UpdateInvoice", "update_invoice"),
     _route("POST", "/api/Invoices/{id}/AddFileToInvoice", "add_file_to_invoice"),
     _route("GET", "/api/Invoices/{id}", "get_invoice"),
@@ -602,6 +603,13 @@ class OmniumSandbox:
     def _h_goods_reception(self, *, params, body, user, **_):
         data, lines = self._data(user), self._json(body)
         return self._locked(lambda: data.process_goods_reception(params["id"], lines))
+
+    def _h_create_delivery(self, *, params, query, body, user, **_):
+        data, lines = self._data(user), self._json(body)
+        new_id, existing_id = query.get("newDeliveryId"), query.get("existingDeliveryId")
+        return self._locked(
+            lambda: data.create_delivery(params["id"], lines, new_id or None, existing_id or None)
+        )
 
     def _h_update_invoice(self, *, body, user, **_):
         data, invoice = self._data(user), self._json(body)

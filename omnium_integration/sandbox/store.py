@@ -905,6 +905,47 @@ class TenantData:
         self.deliveries[delivery["id"]] = delivery
         return delivery
 
+    def create_delivery(
+        self,
+        po_id: str,
+        body: Any,
+        new_delivery_id: str | None = None,
+        existing_delivery_id: str | None = None,
+    ) -> dict:
+        """``CreateDelivery``: put the named purchase-order lines on a delivery.
+
+        Assumptions (spec §10.1 gives only the signature): the lines move whole to the
+        delivery (``quantity`` is recorded, lines are never split); ``newDeliveryId``
+        names the new delivery and an id that exists is a 400; ``existingDeliveryId``
+        adds the lines to that delivery instead.
+        """
+        po = self.get_purchase_order(po_id)
+        lines = require_list(body, INVENTORY_BATCH_LIMIT, "purchase order line references")
+        v = Validator()
+        for path, line in v.items(lines, "$"):
+            v.string(line, "lineItemId", path, required=True)
+            v.number(line, "quantity", path, minimum=0)
+        v.check()
+        po_lines = {line["lineItemId"]: line for line in po["purchaseOrderForm"]["lineItems"]}
+        for index, line in enumerate(lines):
+            if line["lineItemId"] not in po_lines:
+                v.add(
+                    f"[{index}].LineItemId",
+                    f"Line item '{line['lineItemId']}' is not on purchase order '{po_id}'.",
+                )
+        v.check()
+        if existing_delivery_id:
+            delivery = self.get_delivery(existing_delivery_id)
+        else:
+            delivery_id = new_delivery_id or f"D{len(self.deliveries) + 1:06d}"
+            if delivery_id in self.deliveries:
+                raise bad_request(f"Delivery '{delivery_id}' already exists.")
+            delivery = self.add_delivery({"id": delivery_id, "warehouseCode": po.get("storeId")})
+        for line in lines:
+            po_lines[line["lineItemId"]]["deliveryId"] = delivery["id"]
+        self._stamp(po, copy.deepcopy(po))
+        return delivery
+
     def get_purchase_order(self, po_id: str) -> dict:
         po = self.purchase_orders.get(po_id)
         if po is None:

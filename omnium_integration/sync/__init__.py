@@ -5,4 +5,6 @@ from . import (  # noqa: F401
     outbound_customers,
     outbound_orders,
     outbound_receipts,
+    receivements,
+    stock,
 )

@@ -1,0 +1,126 @@
+"""Stock levels of Flow-master stores -> Omnium (``stock.export``, one job per store).
+
+Whatever changes a Flow-master store's stock notes the SKUs with
+:func:`note_stock_changes` (a :class:`~omnium_integration.models.PendingStockChange` row
+each) and enqueues the store's job, in the same transaction. The job sends the CURRENT
+absolute level of every noted SKU with ``PUT /api/Inventory/UpdateMany`` (n SKUs cost
+ceil(n / 1000) calls) and then deletes exactly the notes it read. So many receptions
+waiting together cost one push per store, a note written while the push runs is kept
+for the job's rerun, and a retried push is harmless (absolute values; Omnium skips
+unchanged items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..client import get_client
+from ..conf import app_settings
+from ..enums import Direction, JobKind, Queue
+from ..host import get_adapter
+from ..jobs import engine, registry
+from ..models import ExternalSyncJob, JobSource, PendingStockChange
+from ..transform import cents_to_decimal, hundredths_to_quantity
+
+# Notes are deleted by primary key in chunks of this size (SQLite's parameter limit).
+DELETE_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """A SKU whose stock changed; ``cost`` (cents) when Omnium learns it from no one else."""
+
+    sku: str
+    cost: int | None = None
+    cost_currency: str = ""
+
+
+def note_stock_changes(
+    *,
+    tenant_id: int,
+    store_id: Any,
+    changes: Iterable[StockChange],
+    reason: str = "",
+    source: str = JobSource.SIGNAL,
+) -> tuple[int, bool] | None:
+    """Note changed SKUs of a Flow-master store and enqueue its ``stock.export`` job.
+
+    Runs in the caller's transaction. Returns what ``engine.enqueue`` returns, or
+    ``None`` when there was nothing to note.
+    """
+    rows = [
+        PendingStockChange(
+            tenant_id=tenant_id,
+            store_id=store_id,
+            sku=change.sku,
+            cost=change.cost,
+            cost_currency=change.cost_currency if change.cost is not None else "",
+            reason=reason[:200],
+        )
+        for change in changes
+    ]
+    if not rows:
+        return None
+    PendingStockChange.objects.bulk_create(rows, batch_size=DELETE_CHUNK)
+    return engine.enqueue(
+        JobKind.STOCK_EXPORT, tenant_id=tenant_id, object_id=store_id, source=source
+    )
+
+
+@registry.handles(JobKind.STOCK_EXPORT, queue=Queue.RECEIVEMENT, direction=Direction.OUTBOUND)
+def export_stock(job: ExternalSyncJob) -> dict[str, Any]:
+    """Send the store's current stock of every noted SKU to Omnium, as absolute levels."""
+    notes = list(
+        PendingStockChange.objects.filter(tenant_id=job.tenant_id, store_id=job.object_id)
+        .order_by("pk")
+        .values_list("pk", "sku", "cost", "cost_currency")
+    )
+    if not notes:
+        return {"skus": 0, "calls": 0}
+    store = get_adapter().get_stock_store(job.object_id)
+    if store is None or not store.flow_stock_master:
+        # The store went away or Omnium became its stock master: nothing may be sent.
+        _forget(job, [pk for pk, *_ in notes])
+        return {"skus": 0, "calls": 0, "skipped": "Flow is not stock master of this store."}
+
+    # One item per SKU, in the order the SKUs first changed; the latest known cost wins.
+    note_ids: dict[str, list[int]] = {}
+    costs: dict[str, tuple[int, str]] = {}
+    for pk, sku, cost, currency in notes:
+        note_ids.setdefault(sku, []).append(pk)
+        if cost is not None:
+            costs[sku] = (cost, currency)
+    skus = list(note_ids)[: app_settings.STOCK_SKUS_PER_JOB]
+    levels = get_adapter().inventory_levels(store.pk, skus)
+    items = []
+    for sku in skus:
+        item: dict[str, Any] = {
+            "sku": sku,
+            "warehouseCode": store.warehouse_code,
+            # Absolute stock; a SKU Flow has no level for has none left.
+            "inventory": hundredths_to_quantity(levels.get(sku, 0)),
+        }
+        if sku in costs:
+            item["cost"] = cents_to_decimal(costs[sku][0])
+            item["costCurrency"] = costs[sku][1]
+        items.append(item)
+
+    calls = get_client(job.tenant).update_inventory(items)
+
+    more = len(note_ids) > len(skus)
+    _forget(job, [pk for sku in skus for pk in note_ids[sku]], run_again=more)
+    return {"skus": len(items), "calls": calls, "more": more}
+
+
+def _forget(job: ExternalSyncJob, note_ids: list[int], *, run_again: bool = False) -> None:
+    """Delete the notes this run covered, while the job is still ours."""
+    with engine.leased(job):
+        for start in range(0, len(note_ids), DELETE_CHUNK):
+            PendingStockChange.objects.filter(
+                pk__in=note_ids[start : start + DELETE_CHUNK]
+            ).delete()
+        if run_again:
+            # The job is running, so this flags it to run once more for the rest.
+            engine.enqueue(JobKind.STOCK_EXPORT, tenant_id=job.tenant_id, object_id=job.object_id)
