@@ -26,7 +26,7 @@ from tests.flow_factories import (
     set_state,
 )
 
-POS = "PUT /api/Orders/PosOrders"
+POS = "POST /api/Orders"
 GET_ORDER = "GET /api/Orders/{id}"
 UPDATE_STATUS = "POST /api/Orders/{id}/UpdateStatus"
 RETURN = "POST /api/Returns/{id}/Return"
@@ -88,7 +88,7 @@ def test_a_completed_sale_becomes_one_read_only_pos_order(omnium, sandbox, store
     props = {p["key"]: p["value"] for p in omnium_order["properties"]}
     assert props["flowOrderUid"] == "POS-1001"
     assert job_of(order).result == {"action": "created", "orderId": "POS1001"}
-    assert sandbox.call_count(POS) == 1
+    assert sandbox.call_count(POS) == 1 and sandbox.call_count(GET_ORDER) == 0  # one call
 
 
 def test_several_saves_while_the_job_waits_reach_omnium_in_one_call(omnium, sandbox, store):
@@ -129,7 +129,8 @@ def test_a_sale_never_overwrites_an_omnium_order_of_another_type(omnium, sandbox
     drain()
     job = job_of(order)
     assert job.status == JobStatus.FAILED and "of type 'ClickAndCollect'" in job.last_error
-    assert sandbox.call_count(POS) == 0
+    assert sandbox.state.orders["POS1001"]["orderType"] == "ClickAndCollect"  # untouched
+    assert sandbox.call_count("PATCH /api/Orders/{id}/PatchOrder") == 0
 
 
 def test_an_unknown_country_fails_the_job_permanently_with_a_clear_reason(omnium, sandbox, store):
@@ -446,7 +447,7 @@ def test_a_payment_receipt_is_one_remittance_line(receipts_on, sandbox, store):
 
 
 def test_a_5xx_is_retried_and_the_order_is_created_once(omnium, sandbox, store):
-    sandbox.faults.fail_next(503, path="PosOrders")
+    sandbox.faults.fail_next(503, path="/api/Orders$")
     order = make_order(store)
     engine.drain(Queue.ORDER)
     job = job_of(order)
@@ -471,18 +472,20 @@ def test_a_timeout_after_omnium_stored_the_order_does_not_duplicate_it(
     omnium, sandbox, store, settings
 ):
     settings.OMNIUM_INTEGRATION = {**settings.OMNIUM_INTEGRATION, "READ_TIMEOUT": 0.3}
-    sandbox.faults.delay_next(1.0, path="PosOrders")
+    sandbox.faults.delay_next(1.0, path="/api/Orders$")
     order = make_order(store)
     engine.drain(Queue.ORDER)
     assert "did not answer" in job_of(order).last_error
     wait_for(lambda: "POS1001" in sandbox.state.orders)  # Omnium stored it after all
     drain()
     assert list(sandbox.state.orders) == ["POS1001"]
-    assert sandbox.call_count(POS) == 1  # the retry found the order and sent nothing more
+    # The retry's POST was answered 409: it found the order and sent nothing more.
+    assert sandbox.call_count(POS) == 2 and sandbox.call_count(GET_ORDER) == 1
+    assert job_of(order).result["action"] == "unchanged"
 
 
 def test_a_dropped_connection_is_retried(omnium, sandbox, store):
-    sandbox.faults.drop_next(path="PosOrders")
+    sandbox.faults.drop_next(path="/api/Orders$")
     make_order(store)
     drain()
     assert list(sandbox.state.orders) == ["POS1001"]

@@ -2,11 +2,16 @@
 
 Endpoint choices (omnium-api §7 and §14 list the candidates):
 
-* A completed sale is ``PUT /api/Orders/PosOrders`` (Omnium's dedicated POS endpoint),
-  id = sanitised Flow order UID, type ``POS_ORDER_TYPE``, status completed, read-only.
-  We look the order up first: an order already in Omnium is never sent again in full
-  (that could re-run Omnium's POS workflow or drop return forms added since); only
-  changed header fields (customer, our properties) are patched, without a workflow.
+* A completed sale is ``POST /api/Orders`` (add with an explicit id), id = sanitised
+  Flow order UID, type ``POS_ORDER_TYPE``, status completed, read-only. Omnium answers
+  a taken id with 409 (documented), so the usual sale costs one call and a retry after
+  a lost answer cannot create a second order. ``PUT /api/Orders/PosOrders`` would be the
+  dedicated endpoint, but what it does with an existing id is undocumented (spec §16.5):
+  it might overwrite an order of another origin or re-run the POS workflow.
+  After a 409 we read the order: an order already in Omnium is never sent again in full
+  (that could drop return forms added since); only changed header fields (customer, our
+  properties) are patched, without a workflow; an order of another type under the same
+  id is left alone and the job fails with the reason.
 * A completed return is a return form on the original sale, ``POST
   /api/Returns/{saleId}/Return``, with ``rmaNumber`` = sanitised return UID. Before
   creating it we look for that rmaNumber in the sale's ``returnOrderForms``, so a retry
@@ -24,11 +29,12 @@ Endpoint choices (omnium-api §7 and §14 list the candidates):
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from ..client import OmniumClient, get_client
-from ..enums import Direction, JobKind, Queue
-from ..exceptions import PermanentError
+from ..enums import Direction, JobKind, JobStatus, Queue
+from ..exceptions import OmniumConflict, PermanentError, RetryableError
 from ..host import get_adapter
 from ..jobs import registry
 from ..mapping.options import ExportOptions
@@ -61,20 +67,53 @@ def export_order(job: ExternalSyncJob) -> dict[str, Any]:
     if order.state == OrderState.CANCELLED:
         return update_status(client, order, options, must_exist=False)
     if order.state == OrderState.COMPLETED and order.kind == OrderKind.SALE:
-        return push_sale(client, order, options)
+        return push_sale(client, order, options, sent_before=_sent_before(job))
     if order.state == OrderState.COMPLETED and order.kind == OrderKind.RETURN:
         return push_return(client, order, options, tenant_id=extension.tenant_id)
     return skipped(f"A {order.state} {order.kind} order has nothing to send.")
 
 
-def push_sale(client: OmniumClient, order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
+def _sent_before(job: ExternalSyncJob) -> bool:
+    """Whether Omnium probably has the order already (an earlier export succeeded).
+
+    It only picks which call comes first — read then patch, or add — and both orders
+    end in the same state, so a wrong guess costs one call, never a duplicate.
+    """
+    if job.result.get("orderId"):  # this job sent it on an earlier run and is running again
+        return True
+    return (
+        ExternalSyncJob.objects.filter(
+            tenant_id=job.tenant_id,
+            kind=job.kind,
+            object_id=job.object_id,
+            status=JobStatus.SUCCEEDED,
+        )
+        .exclude(pk=job.pk)
+        .exists()
+    )
+
+
+def push_sale(
+    client: OmniumClient, order: OrderRecord, options: ExportOptions, *, sent_before: bool = False
+) -> dict[str, Any]:
     """Create the POS order once; afterwards only patch the header fields that changed."""
     document = pos_order(order, options)
     order_id = document["id"]
-    current = client.get_order(order_id)
+    if sent_before:
+        current = client.get_order(order_id)
+    else:
+        try:
+            client.add_order(document)
+        except OmniumConflict:
+            current = client.get_order(order_id)
+        else:
+            return {"action": "created", "orderId": order_id}
     if current is None:
-        client.put_pos_order(document)
-        return {"action": "created", "orderId": order_id}
+        if sent_before:  # gone from Omnium since (deleted by hand?): send it again
+            client.add_order(document)
+            return {"action": "created", "orderId": order_id}
+        # Deleted between the 409 and our read: try again later.
+        raise RetryableError(f"Omnium reported order {order_id} as existing, then not found.")
     existing_type = str(current.get("orderType") or document["orderType"])
     if existing_type.lower() != document["orderType"].lower():
         raise PermanentError(
@@ -134,7 +173,9 @@ def _send_original_sale(
             f"Return {order.uid}: its original sale {original.uid} is not a completed sale "
             f"in Flow, so it cannot be in Omnium to return goods from."
         )
-    client.put_pos_order(pos_order(sale, options))
+    # A 409: it arrived meanwhile (its own job ran), so there is nothing more to send.
+    with suppress(OmniumConflict):
+        client.add_order(pos_order(sale, options))
 
 
 def update_status(
