@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -55,23 +54,9 @@ def read_runs(path: Path) -> list[int]:
 @pytest.fixture
 def child_env(transactional_db) -> dict[str, str]:
     """Environment for a subprocess that must use the test database (committed data only)."""
-    from django.db import connection
+    from flow_stub_project.devstack import child_env
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    env["PYTHONPATH"] = str(ROOT)
-    name = connection.settings_dict["NAME"]
-    if ON_POSTGRES:
-        from urllib.parse import quote
-
-        d = connection.settings_dict
-        env["DATABASE_URL"] = (
-            f"postgres://{quote(d['USER'] or '')}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}"
-            f"/{quote(name)}"
-        )
-    else:
-        env["SQLITE_PATH"] = str(name)
-    return env
+    return child_env(DJANGO_SETTINGS_MODULE="tests.settings")
 
 
 PYTHON = sys.executable

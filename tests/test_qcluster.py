@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import time
+import os
 
 import pytest
 from django.db import transaction
 from django_q.models import OrmQ, Schedule
 
+from flow_stub_project.devstack import start_engine, stop, wait_for
 from omnium_integration import tasks
 from omnium_integration.enums import JobStatus, Queue
 from omnium_integration.jobs import engine
 from omnium_integration.models import ExternalSyncJob
 from omnium_integration.schedules import ensure_schedules
-from tests.conftest import PYTHON, ROOT, read_runs
+from tests.conftest import read_runs
 from tests.testapp.handlers import RECORD
 
 ORDER_Q = Queue.ORDER.value
@@ -94,42 +93,33 @@ def test_a_job_enqueued_in_a_transaction_is_run_by_a_real_qcluster(
 ):
     # Only the on-commit kick may start the job: keep the sweeper schedules away.
     Schedule.objects.filter(name__startswith="omnium_integration").delete()
-    env = {**child_env, "Q_CLUSTER_NAME": ORDER_Q, "OMNIUM_WORKERS": "1"}
-    log = (tmp_path / "qcluster.log").open("w")
-    cluster = subprocess.Popen(
-        [PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    try:
-        ids = []
-        for name in ("warm-up", "sale-1"):
-            with transaction.atomic():
-                job_id, _ = engine.enqueue(
-                    RECORD,
-                    tenant_id=extension.pk,
-                    object_id=name,
-                    payload={"path": str(runs_file)},
-                )
-            ids.append(job_id)
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                if ExternalSyncJob.objects.get(pk=job_id).status == JobStatus.SUCCEEDED:
-                    break
-                assert cluster.poll() is None, (tmp_path / "qcluster.log").read_text()
-                time.sleep(0.1)
-        jobs = ExternalSyncJob.objects.filter(pk__in=ids)
-        assert [j.status for j in jobs] == [JobStatus.SUCCEEDED] * 2, (
-            tmp_path / "qcluster.log"
-        ).read_text()
-        assert read_runs(runs_file) == ids
-        # It ran in the cluster's worker process, not in this test process.
-        pids = {int(line.split()[1]) for line in runs_file.read_text().splitlines()}
-        import os
-
-        assert os.getpid() not in pids
-    finally:
-        cluster.send_signal(signal.SIGTERM)
+    log_path = tmp_path / "qcluster.log"
+    with log_path.open("w") as log:
+        cluster = start_engine(ORDER_Q, env=child_env, workers=1, log=log)
         try:
-            cluster.wait(20)
-        except subprocess.TimeoutExpired:
-            cluster.kill()
-        log.close()
+            ids = []
+            for name in ("warm-up", "sale-1"):
+                with transaction.atomic():
+                    job_id, _ = engine.enqueue(
+                        RECORD,
+                        tenant_id=extension.pk,
+                        object_id=name,
+                        payload={"path": str(runs_file)},
+                    )
+                ids.append(job_id)
+                wait_for(
+                    lambda job_id=job_id: (
+                        cluster.poll() is not None
+                        or ExternalSyncJob.objects.get(pk=job_id).status == JobStatus.SUCCEEDED
+                    ),
+                    timeout=60,
+                )
+            assert cluster.poll() is None, log_path.read_text()
+        finally:
+            stop(cluster)
+    jobs = ExternalSyncJob.objects.filter(pk__in=ids)
+    assert [j.status for j in jobs] == [JobStatus.SUCCEEDED] * 2, log_path.read_text()
+    assert read_runs(runs_file) == ids
+    # It ran in the cluster's worker process, not in this test process.
+    pids = {int(line.split()[1]) for line in runs_file.read_text().splitlines()}
+    assert os.getpid() not in pids
