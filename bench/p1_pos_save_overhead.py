@@ -30,7 +30,6 @@ def main() -> None:
     )
     setup_django(args.db)
     from django.db import transaction
-    from django.db.models.signals import post_save
 
     from flow_stub_project.flow import pos
     from flow_stub_project.flow.models import Order, Store
@@ -56,12 +55,7 @@ def main() -> None:
             pos.settle(order, [{"method": "Card", "amount": total}])
 
     def set_mode(mode: str) -> None:
-        receiver_uids = [
-            f"omnium_integration.{r.__name__}"
-            for r in (receivers.order_saved, receivers.customer_saved, receivers.receipt_saved)
-        ]
-        for uid in receiver_uids:
-            post_save.disconnect(dispatch_uid=uid)
+        receivers.disconnect_receivers()
         if mode != "off":
             receivers.connect_receivers()
         type(extension).objects.filter(pk=extension.pk).update(is_active=mode == "on")

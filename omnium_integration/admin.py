@@ -26,7 +26,7 @@ from .models import (
 )
 from .redaction import redact
 
-WRITE_ONLY_FIELDS = ("client_secret", "webhook_secret")
+WRITE_ONLY_FIELDS = ("client_id", "client_secret", "webhook_secret")
 
 
 class WriteOnlySecretField(forms.CharField):
@@ -40,6 +40,10 @@ class WriteOnlySecretField(forms.CharField):
 
 
 class TenantExtensionForm(forms.ModelForm):
+    client_id = WriteOnlySecretField(
+        label="OMNIUM_CLIENT_ID",
+        help_text="Write-only, like the secret. Leave empty to keep the current client id.",
+    )
     api_base_url = forms.URLField(
         label="Omnium API base URL",
         required=False,
@@ -77,9 +81,7 @@ class TenantExtensionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._stored = {
-            name: getattr(self.instance, name) for name in ("client_id", *WRITE_ONLY_FIELDS)
-        }
+        self._stored = {name: getattr(self.instance, name) for name in WRITE_ONLY_FIELDS}
 
     def clean(self):
         cleaned = super().clean()
@@ -107,10 +109,15 @@ def _yes_no(value: bool) -> str:
 @admin.register(TenantExtension)
 class TenantExtensionAdmin(admin.ModelAdmin):
     form = TenantExtensionForm
-    list_display = ("tenant", "is_active", "client_id", "secret_state", "token_state")
+    list_display = ("tenant", "is_active", "credentials_state", "token_state")
     list_filter = ("is_active",)
-    search_fields = ("client_id",)
-    readonly_fields = ("secret_state", "webhook_secret_state", "token_state", "poll_watermark")
+    search_fields = ("tenant__uid",)
+    readonly_fields = (
+        "credentials_state",
+        "webhook_secret_state",
+        "token_state",
+        "poll_watermark",
+    )
     actions = ["test_connection"]
     fieldsets = (
         (None, {"fields": ("tenant", "is_active", "api_base_url")}),
@@ -118,9 +125,9 @@ class TenantExtensionAdmin(admin.ModelAdmin):
             "Credentials",
             {
                 "fields": (
+                    "credentials_state",
                     "client_id",
                     "client_secret",
-                    "secret_state",
                     "token_state",
                     "webhook_secret",
                     "webhook_secret_state",
@@ -146,9 +153,12 @@ class TenantExtensionAdmin(admin.ModelAdmin):
         ("Safety-net poll", {"fields": ("poll_watermark",)}),
     )
 
-    @admin.display(description="OMNIUM_CLIENT_SECRET")
-    def secret_state(self, obj: TenantExtension) -> str:
-        return _yes_no(bool(obj.client_secret))
+    @admin.display(description="credentials")
+    def credentials_state(self, obj: TenantExtension) -> str:
+        return (
+            f"OMNIUM_CLIENT_ID {_yes_no(bool(obj.client_id))}, "
+            f"OMNIUM_CLIENT_SECRET {_yes_no(bool(obj.client_secret))}"
+        )
 
     @admin.display(description="Webhook secret")
     def webhook_secret_state(self, obj: TenantExtension) -> str:

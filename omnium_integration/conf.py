@@ -73,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
     # --- Inbound (Omnium -> Flow) ---------------------------------------------------------
     "WEBHOOK_MAX_BODY_BYTES": 256 * 1024,
     "WEBHOOK_AUTH_HEADER": "X-Omnium-Api-Key",  # besides ``Authorization: Bearer``
+    # Flow's public address, so ``omnium_check`` can print the full webhook URL to enter
+    # in Omnium's event subscription (e.g. "https://flow.example.com").
+    "PUBLIC_BASE_URL": "",
     "POLL_INTERVAL_MINUTES": 5,  # safety-net delta poll of Omnium orders
     "POLL_ORDER_TYPES": ("ClickAndCollect", "OnlineOrder", "Online"),
     # --- Outbound (Flow -> Omnium) --------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -42,6 +43,7 @@ def capture(
     *,
     payload: dict[str, Any] | None = None,
     require: dict[str, Any] | None = None,
+    source: str = JobSource.SIGNAL,
 ) -> tuple[int, bool] | None:
     """Enqueue ``kind`` for ``instance`` if its tenant's Omnium extension is active.
 
@@ -61,51 +63,75 @@ def capture(
         tenant_id=extension_id,
         object_id=instance.pk,
         payload=payload,
-        source=JobSource.SIGNAL,
+        source=source,
     )
 
 
 # ------------------------------------------------------------------------ Flow models
-# Connected in ``AppConfig.ready`` to the models the settings name. ``raw`` saves (fixture
-# loading) are data restores, not POS events, so they are not captured.
 
 
-def order_saved(sender, instance: Model, raw: bool = False, **kwargs: Any) -> None:
-    if not raw and get_adapter().order_export_due(instance):
-        capture(instance, JobKind.ORDER_EXPORT)
+@dataclass(frozen=True)
+class Capture:
+    """Which Flow model's saves become which job, and when a save is worth sending."""
+
+    name: str
+    model_key: str  # the setting naming Flow's model
+    kind: str
+    due: str  # the adapter method that says whether a saved instance has news for Omnium
+    require: tuple[tuple[str, Any], ...] = ()  # extension parameters that must hold
+
+    def __call__(
+        self, instance: Model, *, source: str = JobSource.SIGNAL
+    ) -> tuple[int, bool] | None:
+        """Capture ``instance`` if it is due; what :func:`capture` returns, else ``None``."""
+        if not getattr(get_adapter(), self.due)(instance):
+            return None
+        return capture(instance, self.kind, require=dict(self.require), source=source)
+
+    def receiver(self, sender, instance: Model, raw: bool = False, **kwargs: Any) -> None:
+        # ``raw`` saves (fixture loading) are data restores, not POS events.
+        if not raw:
+            self(instance)
 
 
-def customer_saved(sender, instance: Model, raw: bool = False, **kwargs: Any) -> None:
-    if not raw and get_adapter().customer_export_due(instance):
-        capture(instance, JobKind.CUSTOMER_EXPORT)
+CAPTURES = {
+    c.name: c
+    for c in (
+        Capture("order", "ORDER_MODEL", JobKind.ORDER_EXPORT, "order_export_due"),
+        Capture("customer", "CUSTOMER_MODEL", JobKind.CUSTOMER_EXPORT, "customer_export_due"),
+        Capture(
+            "receipt",
+            "ORDER_RECEIPT_MODEL",
+            JobKind.RECEIPT_EXPORT,
+            "receipt_export_due",
+            require=(("send_order_receipt_to_omnium", True),),
+        ),
+        Capture(
+            "receivement", "RECEIVEMENT_MODEL", JobKind.RECEIVEMENT_EXPORT, "receivement_export_due"
+        ),
+    )
+}
 
 
-def receipt_saved(sender, instance: Model, raw: bool = False, **kwargs: Any) -> None:
-    if not raw and get_adapter().receipt_export_due(instance):
-        capture(instance, JobKind.RECEIPT_EXPORT, require={"send_order_receipt_to_omnium": True})
-
-
-def receivement_saved(sender, instance: Model, raw: bool = False, **kwargs: Any) -> None:
-    if not raw and get_adapter().receivement_export_due(instance):
-        capture(instance, JobKind.RECEIVEMENT_EXPORT)
+def dispatch_uid(capture: Capture) -> str:
+    return f"omnium_integration.capture.{capture.name}"
 
 
 def connect_receivers() -> None:
-    """Connect the receivers to Flow's models (idempotent: fixed ``dispatch_uid``s).
+    """Connect a post_save receiver to each captured Flow model (idempotent).
 
     A setting naming a model that does not exist is skipped here and reported by the
     system check ``omnium_integration.E002`` with a hint, instead of crashing startup.
     """
-    for key, receiver in (
-        ("ORDER_MODEL", order_saved),
-        ("CUSTOMER_MODEL", customer_saved),
-        ("ORDER_RECEIPT_MODEL", receipt_saved),
-        ("RECEIVEMENT_MODEL", receivement_saved),
-    ):
+    for item in CAPTURES.values():
         try:
-            model = get_host_model(key)
+            model = get_host_model(item.model_key)
         except ImproperlyConfigured:
             continue
-        post_save.connect(
-            receiver, sender=model, dispatch_uid=f"omnium_integration.{receiver.__name__}"
-        )
+        post_save.connect(item.receiver, sender=model, dispatch_uid=dispatch_uid(item), weak=False)
+
+
+def disconnect_receivers() -> None:
+    """The opposite of :func:`connect_receivers` (benchmarks measure Flow without us)."""
+    for item in CAPTURES.values():
+        post_save.disconnect(dispatch_uid=dispatch_uid(item))

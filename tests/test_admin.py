@@ -15,7 +15,12 @@ from omnium_integration.jobs import engine
 from omnium_integration.models import ExternalSyncJob, StoreExtension, TenantExtension
 from tests.testapp.handlers import RECORD
 
-SECRETS = ("s3cr3t-value", "eyJhbGciOiJIUzI1NiJ9.payload.signature", "hook-secret-123")
+SECRETS = (
+    "s3cr3t-value",
+    "eyJhbGciOiJIUzI1NiJ9.payload.signature",
+    "hook-secret-123",
+    "flow-client",  # the client id is a credential too
+)
 
 
 @pytest.fixture
@@ -57,7 +62,7 @@ def form_data(extension, **changes):
         "tenant": extension.tenant_id,
         "is_active": "on",
         "api_base_url": "",
-        "client_id": extension.client_id,
+        "client_id": "",
         "client_secret": "",
         "webhook_secret": "",
         "default_shipping_method_id": "",
@@ -94,7 +99,7 @@ def test_new_credentials_replace_the_secret_and_drop_the_old_token(admin_client,
 def test_a_new_tenant_extension_can_be_added(admin_client):
     tenant = Tenant.objects.create(uid="se", name="Sweden", country_code="SE", currency="SEK")
     url = reverse("admin:omnium_integration_tenantextension_add")
-    data = {**form_data(TenantExtension(tenant=tenant, client_id="c")), "client_secret": "x"}
+    data = {**form_data(TenantExtension(tenant=tenant)), "client_id": "c", "client_secret": "x"}
     assert admin_client.post(url, data).status_code == 302
     created = TenantExtension.objects.get(tenant=tenant)
     assert created.client_secret == "x" and created.webhook_secret  # generated
@@ -165,3 +170,21 @@ def test_actions_need_the_change_permission(client, jobs):
     assert client.get(url).status_code == 200
     client.post(url, {"action": "retry_now", "_selected_action": [jobs["bad"]]})
     assert ExternalSyncJob.objects.get(pk=jobs["bad"]).status == JobStatus.FAILED
+
+
+def test_test_connection_reports_success_and_failure_without_secrets(admin_client, omnium, sandbox):
+    url = reverse("admin:omnium_integration_tenantextension_changelist")
+    data = {"action": "test_connection", "_selected_action": [omnium.pk]}
+    response = admin_client.post(url, data, follow=True)
+    html = response.content.decode()
+    assert "OK (token valid, /api/Health answered in" in html
+    assert sandbox.token_requests() == 1
+    omnium.refresh_from_db()
+    assert omnium.token  # fetched and stored for every worker to reuse
+
+    sandbox.revoke_tokens()  # now bad credentials: the next token request is refused
+    TenantExtension.objects.filter(pk=omnium.pk).update(client_secret="wrong-secret", token="")
+    response = admin_client.post(url, data, follow=True)
+    html = response.content.decode()
+    assert "failed: " in html and "401" in html
+    assert "wrong-secret" not in html and omnium.token not in html

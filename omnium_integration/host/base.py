@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
+from ..conf import get_host_model
 from ..models import StoreExtension, TenantExtension
 
 
 class BaseAdapter:
-    """Tenant and store resolution shared by every domain."""
+    """Tenant and store resolution shared by every domain, and finding Flow objects."""
+
+    # The field of each Flow model that tells when an object last changed (resync --since).
+    CHANGED_AT = {
+        "ORDER_MODEL": "updated_at",
+        "CUSTOMER_MODEL": "last_modified_at",
+        "ORDER_RECEIPT_MODEL": "created_at",
+        "RECEIVEMENT_MODEL": "completed_at",
+    }
 
     def tenant_id_of(self, instance: Model) -> Any:
         """The Flow tenant's primary key for any tenant-owned Flow object."""
@@ -31,3 +41,21 @@ class BaseAdapter:
     def is_flow_stock_master(self, store: Model) -> bool:
         """``OMNIUM_FLOW_STOCK_MASTER`` of the store (default: Omnium is master)."""
         return StoreExtension.objects.filter(store=store, flow_stock_master=True).exists()
+
+    def find_object(self, model_key: str, reference: str, tenant_id: Any = None) -> Model | None:
+        """A Flow object by its UID (or, failing that, its primary key)."""
+        objects = get_host_model(model_key).objects.all()
+        if tenant_id is not None:
+            objects = objects.filter(tenant_id=tenant_id)
+        found = objects.filter(uid=reference).first()
+        if found is None and str(reference).isdigit():
+            found = objects.filter(pk=int(reference)).first()
+        return found
+
+    def changed_since(self, model_key: str, since: datetime, tenant_id: Any = None) -> QuerySet:
+        """Flow objects of ``model_key`` changed at or after ``since``, oldest first."""
+        field = self.CHANGED_AT[model_key]
+        objects = get_host_model(model_key).objects.filter(**{f"{field}__gte": since})
+        if tenant_id is not None:
+            objects = objects.filter(tenant_id=tenant_id)
+        return objects.order_by(field, "pk")

@@ -119,6 +119,10 @@ class InboundOrdersMixin:
         """The extension of the tenant named in the webhook URL (Flow's tenant uid)."""
         return TenantExtension.objects.filter(tenant__uid=tenant_key).first()
 
+    def webhook_key(self, extension: TenantExtension) -> str:
+        """What names the tenant in its webhook URL (the inverse of ``webhook_extension``)."""
+        return extension.tenant.uid
+
     def tenant_time_zone(self, tenant: Model) -> tzinfo:
         """The zone in which working days and end-of-day deadlines are counted."""
         return time_zone_for(tenant.country_code)

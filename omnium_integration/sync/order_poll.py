@@ -68,9 +68,19 @@ class PollStats:
 
 
 def poll_tenant(
-    extension: TenantExtension, *, client: Any = None, now: datetime | None = None
+    extension: TenantExtension,
+    *,
+    client: Any = None,
+    now: datetime | None = None,
+    since: datetime | None = None,
+    dry_run: bool = False,
 ) -> PollStats:
-    """Enqueue imports for the tenant's Omnium orders changed since its watermark."""
+    """Enqueue imports for the tenant's Omnium orders changed since its watermark.
+
+    ``since`` starts from that instant instead (``omnium_resync --inbound --since``);
+    the watermark still only moves forward. ``dry_run`` counts what would be enqueued
+    and writes nothing.
+    """
     stats = PollStats(watermark=extension.poll_watermark)
     store_ids = get_adapter().omnium_store_ids(extension.tenant)
     if not store_ids:
@@ -80,15 +90,19 @@ def poll_tenant(
         from ..client import get_client
 
         client = get_client(extension)
-    if extension.poll_watermark is None:
-        start = (now or timezone.now()) - timedelta(minutes=app_settings.POLL_INTERVAL_MINUTES)
-        _store_watermark(extension, start)
-        _advance(extension, start)
-    start = extension.poll_watermark - OVERLAP
+    if since is not None:
+        start = since
+    else:
+        if extension.poll_watermark is None:
+            first = (now or timezone.now()) - timedelta(minutes=app_settings.POLL_INTERVAL_MINUTES)
+            if not dry_run:
+                _store_watermark(extension, first)
+            _advance(extension, first)
+        start = extension.poll_watermark - OVERLAP
     # One sequence per order type: Omnium's search takes one type at a time, and keyset
     # paging is only sound within one ``ModifiedAscending`` sequence.
     progress = [
-        _poll_sequence(client, extension, order_type, store_ids, start, stats)
+        _poll_sequence(client, extension, order_type, store_ids, start, stats, dry_run)
         for order_type in (list(app_settings.POLL_ORDER_TYPES) or [None])
     ]
     if all(complete for complete, _ in progress):
@@ -97,7 +111,7 @@ def poll_tenant(
     else:
         # A sequence stopped early (MAX_PAGES): nothing past its last committed change.
         reached = min(mark or start for complete, mark in progress if not complete)
-    if reached is not None:
+    if reached is not None and not dry_run:
         _store_watermark(extension, reached)
         _advance(extension, reached)
     stats.watermark = extension.poll_watermark
@@ -111,6 +125,7 @@ def _poll_sequence(
     store_ids: list[str],
     start: datetime,
     stats: PollStats,
+    dry_run: bool = False,
 ) -> tuple[bool, datetime | None]:
     """Page through one order type's changes from ``start``; return (complete, newest)."""
     cursor, page, newest = start, 0, None
@@ -125,7 +140,7 @@ def _poll_sequence(
         result = (found or {}).get("result") or []
         if result:
             stats.pages += 1
-            page_newest = _commit_page(extension, result, stats)
+            page_newest = _commit_page(extension, result, stats, dry_run)
             if page_newest is not None and (newest is None or page_newest > newest):
                 newest = page_newest
             if page_newest is not None and page_newest > cursor:
@@ -138,7 +153,7 @@ def _poll_sequence(
 
 
 def _commit_page(
-    extension: TenantExtension, orders: list[Any], stats: PollStats
+    extension: TenantExtension, orders: list[Any], stats: PollStats, dry_run: bool = False
 ) -> datetime | None:
     """Enqueue the page's changed orders in one transaction; return its newest change."""
     found = []
@@ -156,6 +171,9 @@ def _commit_page(
             applied = held.get(order_id)
             if applied is not None and modified is not None and applied >= modified:
                 stats.skipped += 1
+                continue
+            if dry_run:
+                stats.enqueued += 1  # would be
                 continue
             _, created = engine.enqueue(
                 JobKind.ORDER_IMPORT,

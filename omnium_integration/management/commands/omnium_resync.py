@@ -1,0 +1,194 @@
+"""Sync objects again by hand: one by id, or everything changed since a date.
+
+Signal receivers do not see ``QuerySet.update()``, ``bulk_create`` or raw SQL, and an
+outage longer than the retry table may leave work undone: this is the way to catch up.
+
+    omnium_resync order POS-1001            # a Flow order (uid or primary key)
+    omnium_resync customer C-17 --tenant no # a Flow customer
+    omnium_resync receivement R-9           # a Flow goods reception
+    omnium_resync receipt 2026-0001         # a Flow receipt (when receipts go to Omnium)
+    omnium_resync omnium-order W-5 --tenant no   # re-import an Omnium order
+    omnium_resync --since 2026-11-01 [--kind order ...] [--inbound] [--dry-run]
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from omnium_integration.enums import JobKind
+from omnium_integration.host import get_adapter
+from omnium_integration.jobs import engine
+from omnium_integration.models import JobSource, TenantExtension
+from omnium_integration.receivers import CAPTURES
+from omnium_integration.sync.order_poll import poll_tenant
+
+OMNIUM_ORDER = "omnium-order"
+CHUNK = 200  # objects enqueued per transaction
+
+
+def parse_since(value: str) -> datetime:
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            raise CommandError(f"--since {value!r}: expected a date (2026-11-01) or date-time.")
+        moment = datetime.combine(day, time.min)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+class Progress:
+    """A one-line progress bar on a terminal; a summary line elsewhere."""
+
+    def __init__(self, stream, total: int, label: str):
+        self.stream, self.total, self.label = stream, total, label
+        self.done = 0
+        self.live = hasattr(stream, "isatty") and stream.isatty()
+
+    def step(self, count: int = 1) -> None:
+        self.done += count
+        if self.live:
+            width = 30
+            filled = width * self.done // max(self.total, 1)
+            bar = "#" * filled + "." * (width - filled)
+            self.stream.write(f"\r{self.label:12} [{bar}] {self.done}/{self.total}")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+
+
+class Command(BaseCommand):
+    help = (
+        "Enqueue sync jobs again: one object by uid or id, or everything changed since a "
+        "date. Exits 1 when an object is not found."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("what", nargs="?", choices=[*CAPTURES, OMNIUM_ORDER])
+        parser.add_argument("reference", nargs="?", help="The object's uid (or primary key).")
+        parser.add_argument("--tenant", help="Flow tenant uid (needed for omnium-order).")
+        parser.add_argument("--since", help="Everything changed at or after this date(-time).")
+        parser.add_argument(
+            "--kind",
+            action="append",
+            choices=list(CAPTURES),
+            help="With --since: only these Flow objects (repeatable; default: all).",
+        )
+        parser.add_argument(
+            "--inbound",
+            action="store_true",
+            help="With --since: also re-import Omnium orders changed since then.",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Say what, write nothing.")
+
+    def handle(self, *args, **options):
+        tenant = self.tenant(options["tenant"])
+        if options["since"]:
+            if options["what"]:
+                raise CommandError("Give either an object to resync or --since, not both.")
+            return self.since(parse_since(options["since"]), tenant, options)
+        if not (options["what"] and options["reference"]):
+            raise CommandError("Name an object (e.g. `order POS-1001`) or pass --since DATE.")
+        if options["what"] == OMNIUM_ORDER:
+            return self.omnium_order(options["reference"], tenant, options["dry_run"])
+        return self.one(options["what"], options["reference"], tenant, options["dry_run"])
+
+    def tenant(self, uid: str | None) -> TenantExtension | None:
+        if uid is None:
+            return None
+        extension = get_adapter().webhook_extension(uid)
+        if extension is None:
+            raise CommandError(f"No Omnium extension for tenant {uid!r}.")
+        return extension
+
+    def one(self, what: str, reference: str, tenant, dry_run: bool) -> None:
+        capture = CAPTURES[what]
+        tenant_id = tenant.tenant_id if tenant else None
+        instance = get_adapter().find_object(capture.model_key, reference, tenant_id)
+        if instance is None:
+            raise CommandError(f"No Flow {what} {reference!r}.")
+        if dry_run:
+            self.stdout.write(f"Would enqueue {capture.kind} for {what} {reference}.")
+            return
+        with transaction.atomic():
+            queued = capture(instance, source=JobSource.COMMAND)
+        self.stdout.write(self.describe(what, reference, queued))
+
+    def omnium_order(self, order_id: str, tenant, dry_run: bool) -> None:
+        if tenant is None:
+            raise CommandError("omnium-order needs --tenant (which Omnium to fetch it from).")
+        if dry_run:
+            self.stdout.write(f"Would enqueue {JobKind.ORDER_IMPORT} for Omnium order {order_id}.")
+            return
+        with transaction.atomic():
+            queued = engine.enqueue(
+                JobKind.ORDER_IMPORT,
+                tenant_id=tenant.pk,
+                object_id=order_id,
+                source=JobSource.COMMAND,
+            )
+        self.stdout.write(self.describe("Omnium order", order_id, queued))
+
+    def describe(self, what: str, reference: str, queued) -> str:
+        if queued is None:
+            return (
+                f"Nothing to send for {what} {reference}: its tenant's extension is inactive "
+                "or the object has nothing for Omnium (e.g. an open order)."
+            )
+        job_id, created = queued
+        if created:
+            return f"Queued job #{job_id} for {what} {reference}."
+        return f"{what} {reference} already has job #{job_id} waiting; it will send the latest."
+
+    def since(self, moment: datetime, tenant, options) -> None:
+        adapter = get_adapter()
+        tenant_id = tenant.tenant_id if tenant else None
+        dry_run = options["dry_run"]
+        for name in options["kind"] or list(CAPTURES):
+            capture = CAPTURES[name]
+            objects = adapter.changed_since(capture.model_key, moment, tenant_id)
+            progress = Progress(sys.stderr, objects.count(), name)
+            queued = due = 0
+            for chunk in _chunks(objects.iterator(chunk_size=CHUNK), CHUNK):
+                with transaction.atomic():
+                    for instance in chunk:
+                        if not getattr(adapter, capture.due)(instance):
+                            continue
+                        due += 1
+                        if not dry_run and capture(instance, source=JobSource.COMMAND):
+                            queued += 1
+                progress.step(len(chunk))
+            progress.finish()
+            verb = "would be queued" if dry_run else "queued"
+            self.stdout.write(
+                f"{name}: {progress.done} changed since {moment:%Y-%m-%d %H:%M}, "
+                f"{due} with something for Omnium, {due if dry_run else queued} {verb}"
+            )
+        if options["inbound"]:
+            extensions = [tenant] if tenant else TenantExtension.objects.active()
+            for extension in extensions:
+                stats = poll_tenant(extension, since=moment, dry_run=dry_run)
+                self.stdout.write(
+                    f"Omnium orders of tenant {adapter.webhook_key(extension)}: "
+                    f"{stats.seen} changed, {stats.enqueued} "
+                    f"{'would be queued' if dry_run else 'queued'}, "
+                    f"{stats.coalesced} already waiting, {stats.skipped} already current"
+                )
+
+
+def _chunks(iterable, size: int):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
