@@ -203,7 +203,8 @@ def test_the_default_catalogue_arrives_whole_and_exact_and_a_second_push_changes
     }
     oslo = Store.objects.get(uid="oslo_city")
     assert (oslo.address, oslo.postal_code, oslo.city) == ("Stenersgata 1", "0050", "Oslo")
-    assert oslo.organization.uid == "NO912345678MVA"
+    assert (oslo.organization.uid, oslo.vat_number) == ("NO912345678MVA", "NO 912 345 678 MVA")
+    assert oslo.external_id == "NOR"  # the store's first market
     assert oslo.sales_price_list_uid == MAIN_PRICE_LIST
     assert oslo.default_warehouse.uid == "oslo_city"
     assert oslo.latitude == Decimal("59.912700")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 import random
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -226,6 +226,7 @@ STORES = (
         "name": "Oslo City",
         "isPrimaryStore": True,
         "isWarehouse": True,
+        "availableOnMarkets": [MARKET],
         "availableWarehouses": ["oslo_city", "oslo_backroom"],
         "address": {
             "streetName": "Stenersgata",
@@ -253,6 +254,7 @@ STORES = (
         "name": "Bergen Storsenter",
         "isPrimaryStore": True,
         "isWarehouse": True,
+        "availableOnMarkets": [MARKET],
         "availableWarehouses": ["bergen_storsenter", "central_warehouse"],
         "address": {
             "streetName": "Strømgaten",
@@ -280,6 +282,7 @@ STORES = (
         "name": "Trondheim Outlet",
         "isPrimaryStore": True,
         "isWarehouse": True,
+        "availableOnMarkets": [MARKET],
         "availableWarehouses": ["trondheim_outlet"],
         "address": {
             "streetName": "Kjøpmannsgata",
@@ -313,12 +316,8 @@ class Catalogue:
     inventory: list[dict] = field(default_factory=list)
 
     def copy(self) -> Catalogue:
+        """A deep copy (the sandbox keeps its own; tests change theirs freely)."""
         return copy.deepcopy(self)
-
-    def counts(self) -> dict[str, int]:
-        """How many documents of each kind."""
-        lists = ((f.name, getattr(self, f.name)) for f in fields(self))
-        return {name: len(value) for name, value in lists if isinstance(value, list)}
 
 
 def _money(value: Decimal) -> Decimal:

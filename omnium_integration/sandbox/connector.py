@@ -69,6 +69,7 @@ RESOURCES = (
     "purchase-orders",
     "stock",
 )
+COUNTS = ("items", "batches", "created", "updated", "unchanged", "deleted")
 CANCELLED = {"canceled", "cancelled"}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 USER_AGENT = "OmniumSandbox-FlowConnector/1.0"
@@ -122,7 +123,7 @@ class ResourceReport:
     def add(self, answer: dict[str, Any], items: int) -> None:
         self.items += items
         self.batches += 1
-        for name in ("created", "updated", "unchanged", "deleted"):
+        for name in COUNTS[2:]:
             setattr(self, name, getattr(self, name) + int(answer.get(name) or 0))
 
 
@@ -153,15 +154,10 @@ class PushReport:
 
     def format(self) -> str:
         """A table for people (the management command prints it)."""
-        header = ("resource", "items", "batches", "created", "updated", "unchanged", "deleted")
-        rows = [
-            f"{'resource':<16}" + "".join(f"{name:>10}" for name in header[1:]) + f"{'seconds':>10}"
-        ]
+        rows = [f"{'resource':<16}" + "".join(f"{name:>10}" for name in (*COUNTS, "seconds"))]
         for r in self.resources.values():
-            numbers = (r.items, r.batches, r.created, r.updated, r.unchanged, r.deleted)
-            rows.append(
-                f"{r.resource:<16}" + "".join(f"{n:>10,}" for n in numbers) + f"{r.seconds:>10.2f}"
-            )
+            numbers = "".join(f"{getattr(r, name):>10,}" for name in COUNTS)
+            rows.append(f"{r.resource:<16}{numbers}{r.seconds:>10.2f}")
         rows += [f"skipped: {note}" for note in self.skipped]
         rows.append(f"Pushed to {self.api_url} in {self.seconds:.1f} s.")
         return "\n".join(rows)

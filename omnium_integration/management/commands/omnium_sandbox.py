@@ -58,7 +58,12 @@ class Command(BaseCommand):
             metavar="STATUS=RATE",
             help="Answer STATUS to this share of API calls, e.g. 503=0.05 (repeatable).",
         )
-        parser.add_argument("--seed", type=int, default=None, help="Make fault draws repeatable.")
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="Make fault draws repeatable; also seeds the generated catalogue (default 1).",
+        )
         parser.add_argument(
             "--webhook-url", help="Subscribe this URL to Order events (Omnium's event API)."
         )
