@@ -350,7 +350,7 @@ def test_a_changed_catalogue_is_applied(sandbox, flow_api):
     removed = po_lines(po).pop()
     po_lines(po)[0]["deliveredQuantity"] = Decimal(1)
     level = next(iter(state.inventory.values()))
-    level["inventory"] = Decimal("7.5")
+    level["inventory"] += Decimal("2.5")
 
     report = push(sandbox, flow_api)
     changed = {"products": 1, "prices": 2, "cost-prices": 1, "purchase-orders": 1, "stock": 1}
@@ -378,7 +378,7 @@ def test_a_changed_catalogue_is_applied(sandbox, flow_api):
     }
     assert flow_po.status == "PARTIALLYRECEIVED"
     stock = InventoryLevel.objects.get(store__uid=level["warehouseCode"], sku=level["sku"])
-    assert stock.quantity == 750
+    assert stock.quantity == quantity_to_hundredths(level["inventory"]) == level["inventory"] * 100
 
 
 @e2e
