@@ -14,11 +14,32 @@ where the spec leaves a question open (§16): :mod:`.auth` (token endpoint, role
 delivery), :mod:`.faults` (fault injection), :mod:`.server` (HTTP, counters, the
 ``/sandbox`` control API).
 
+Connector mode (:mod:`.connector`): the sandbox also plays Omnium's FlowRetail connector,
+pushing master data into a running Flow through Flow's REST API::
+
+    sandbox.load_catalogue(generate_catalogue(products=2000, seed=1))
+    report = sandbox.push_catalogue("http://127.0.0.1:8000/api/", flow_api_token)
+    print(report.format())
+
+or ``python manage.py omnium_sandbox --push-catalogue http://127.0.0.1:8000/api/
+--flow-token KEY``.
+
 Data lives per Omnium tenant (``sandbox.state`` is the ``default`` one); an API user
 belongs to one tenant (``add_credentials(..., tenant=...)``). State, counters, faults and
 events are readable and settable from Python and over HTTP under ``/sandbox/``.
 """
 
+from .catalogue import Catalogue, generate_catalogue
+from .connector import ConnectorError, ConnectorSettings, FlowConnector, PushReport, push_catalogue
 from .server import OmniumSandbox
 
-__all__ = ["OmniumSandbox"]
+__all__ = [
+    "Catalogue",
+    "ConnectorError",
+    "ConnectorSettings",
+    "FlowConnector",
+    "OmniumSandbox",
+    "PushReport",
+    "generate_catalogue",
+    "push_catalogue",
+]

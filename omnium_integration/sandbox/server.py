@@ -24,7 +24,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .auth import ApiUser, Auth, has_role, required_role
+from .catalogue import Catalogue
 from .common import ApiError, camel_keys, dumps, loads, problem
+from .connector import ConnectorSettings, PushReport, push_catalogue
 from .events import EventEmitter
 from .faults import Faults
 from .store import Event, SandboxConfig, TenantData
@@ -312,6 +314,28 @@ class OmniumSandbox:
     def add_delivery(self, delivery: dict, *, tenant: str = "default") -> dict:
         with self.lock:
             return self.tenant(tenant).add_delivery(camel_keys(delivery))
+
+    def load_catalogue(self, catalogue: Catalogue, *, tenant: str = "default") -> None:
+        """Hold a catalogue (see :func:`.catalogue.generate_catalogue`) as Omnium's master
+        data: what :meth:`push_catalogue` sends to Flow, and the purchase orders,
+        deliveries, stores and stock the API serves."""
+        with self.lock:
+            self.tenant(tenant).load_catalogue(catalogue)
+
+    def push_catalogue(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        tenant: str = "default",
+        settings: ConnectorSettings | None = None,
+    ) -> PushReport:
+        """Connector mode: push the tenant's master data into Flow, as Omnium's FlowRetail
+        connector does (see :mod:`.connector`). ``api_url`` is Flow's API root
+        (``http://127.0.0.1:8000/api/``), ``token`` a Flow API token of the Flow tenant."""
+        with self.lock:
+            catalogue = self.tenant(tenant).catalogue()
+        return push_catalogue(catalogue, api_url, token, settings)
 
     def subscribe(self, url: str, **options: Any) -> str:
         """A webhook subscription (see :meth:`EventEmitter.subscribe`)."""

@@ -48,7 +48,11 @@ Behaviour from the spec (section in brackets) and our assumptions where it is si
   file as the raw body or as ``multipart/form-data`` (§16.7 open), needs ``fileName``,
   answers 404 for an unknown invoice, and replaces an earlier file of the same name.
 * When ``stores`` is configured, ``storeId`` and ``warehouseCode`` must name a store (a
-  warehouse for stock); otherwise any store id is accepted.
+  warehouse for stock); otherwise the stores of a loaded catalogue do; with neither, any
+  store id is accepted.
+* Catalogue (the connector mode, :mod:`.catalogue`): stores, categories, products, price
+  lists and prices are held in Omnium's shapes for the connector to push; its purchase
+  orders, deliveries and stock join the tenant's like any others.
 * Unknown members are kept as sent (Omnium would drop them).
 """
 
@@ -59,6 +63,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .catalogue import Catalogue
 from .common import (
     ApiError,
     Validator,
@@ -207,6 +212,12 @@ class TenantData:
         self.goods_receptions: dict[str, dict] = {}  # goodsReceptionId -> what it did
         self.invoices: dict[str, dict] = {}
         self.invoice_files: dict[str, dict[str, dict]] = {}  # invoice id -> asset id -> file
+        # Master data the connector mode pushes to Flow (see load_catalogue).
+        self.stores: dict[str, dict] = {}
+        self.categories: dict[str, dict] = {}
+        self.products: dict[str, dict] = {}  # skuId -> product
+        self.price_lists: dict[str, dict] = {}
+        self.prices: dict[tuple[str, str], dict] = {}  # (priceListId, skuId) -> price
 
     def __repr__(self) -> str:
         return f"<TenantData {self.name}: {len(self.orders)} orders>"
@@ -225,6 +236,11 @@ class TenantData:
             "deliveries": list(self.deliveries.values()),
             "goodsReceptions": self.goods_receptions,
             "invoices": list(self.invoices.values()),
+            "stores": list(self.stores.values()),
+            "categories": list(self.categories.values()),
+            "products": list(self.products.values()),
+            "priceLists": list(self.price_lists.values()),
+            "prices": list(self.prices.values()),
         }
 
     COLLECTIONS = {
@@ -234,6 +250,10 @@ class TenantData:
         "purchaseorders": "purchase_orders",
         "deliveries": "deliveries",
         "invoices": "invoices",
+        "stores": "stores",
+        "categories": "categories",
+        "products": "products",
+        "pricelists": "price_lists",
     }
 
     def collection(self, name: str) -> dict | list | None:
@@ -242,6 +262,8 @@ class TenantData:
             return list(self.inventory.values())
         if key == "goodsreceptions":
             return self.goods_receptions
+        if key == "prices":
+            return list(self.prices.values())
         attr = self.COLLECTIONS.get(key)
         return getattr(self, attr) if attr else None
 
@@ -255,7 +277,8 @@ class TenantData:
         entity["versionId"] = int((previous or {}).get("versionId") or 0) + 1
 
     def _check_store(self, v: Validator, store_id: str | None, field_name: str, *, warehouse):
-        stores = self.config.stores
+        # The configured stores, else the catalogue's once one is loaded.
+        stores = self.config.stores if self.config.stores is not None else self.stores or None
         if stores is None or not store_id:
             return
         store = stores.get(store_id)
@@ -848,6 +871,51 @@ class TenantData:
                     "created": now,
                 }
             )
+
+    # ------------------------------------------------------------------ catalogue
+
+    def load_catalogue(self, catalogue: Catalogue) -> None:
+        """Hold ``catalogue`` (copied): each document added, or replacing the one of its id.
+
+        Deliveries and purchase orders go through :meth:`add_delivery` and
+        :meth:`add_purchase_order`, so the API serves them (and takes goods receptions
+        against them) as it does any other; stock levels become inventory items. No
+        events: Omnium's connector exports need none.
+        """
+        catalogue = catalogue.copy()
+        self.stores.update((store["id"], store) for store in catalogue.stores)
+        self.categories.update((c["id"], c) for c in catalogue.categories)
+        self.products.update((product["skuId"], product) for product in catalogue.products)
+        self.price_lists.update(
+            (price_list["id"], price_list) for price_list in catalogue.price_lists
+        )
+        self.prices.update(((p["priceListId"], p["skuId"]), p) for p in catalogue.prices)
+        for delivery in catalogue.deliveries:
+            self.add_delivery(delivery)
+        for po in catalogue.purchase_orders:
+            self.add_purchase_order(po)
+        now = format_date(omnium_now())
+        for item in catalogue.inventory:
+            key = (item["sku"], item["warehouseCode"])
+            previous = self.inventory.get(key)
+            self.inventory[key] = {
+                **item,
+                "created": (previous or {}).get("created", now),
+                "modified": now,
+            }
+
+    def catalogue(self) -> Catalogue:
+        """This tenant's master data, as the connector reads it (copies)."""
+        return Catalogue(
+            categories=list(self.categories.values()),
+            stores=list(self.stores.values()),
+            products=list(self.products.values()),
+            price_lists=list(self.price_lists.values()),
+            prices=list(self.prices.values()),
+            purchase_orders=list(self.purchase_orders.values()),
+            deliveries=list(self.deliveries.values()),
+            inventory=list(self.inventory.values()),
+        ).copy()
 
     # ------------------------------------------------- purchase orders, deliveries
 

@@ -1,10 +1,19 @@
-"""Run the Omnium sandbox (a fake Omnium on loopback) in the foreground."""
+"""Run the Omnium sandbox (a fake Omnium on loopback) in the foreground; optionally push a
+generated catalogue into a running Flow first, as Omnium's FlowRetail connector does."""
 
 from __future__ import annotations
 
+import json
+import os
+
 from django.core.management.base import BaseCommand, CommandError
 
-from omnium_integration.sandbox import OmniumSandbox
+from omnium_integration.sandbox import (
+    ConnectorError,
+    ConnectorSettings,
+    OmniumSandbox,
+    generate_catalogue,
+)
 
 
 def _pair(value: str, separator: str, what: str) -> tuple[str, str]:
@@ -49,7 +58,12 @@ class Command(BaseCommand):
             metavar="STATUS=RATE",
             help="Answer STATUS to this share of API calls, e.g. 503=0.05 (repeatable).",
         )
-        parser.add_argument("--seed", type=int, default=None, help="Make fault draws repeatable.")
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="Make fault draws repeatable; also seeds the generated catalogue (default 1).",
+        )
         parser.add_argument(
             "--webhook-url", help="Subscribe this URL to Order events (Omnium's event API)."
         )
@@ -67,6 +81,36 @@ class Command(BaseCommand):
             metavar="CLASS",
             help="Class names the subscription receives (default: Order).",
         )
+        connector = parser.add_argument_group(
+            "connector mode",
+            "Load a generated catalogue (seeded by --seed, default 1) and push it into Flow "
+            "through Flow's master-data API, then serve it (its purchase orders take goods "
+            "receptions).",
+        )
+        connector.add_argument(
+            "--push-catalogue",
+            metavar="FLOW_API_URL",
+            help="Flow's API root, e.g. http://127.0.0.1:8000/api/.",
+        )
+        connector.add_argument(
+            "--flow-token",
+            default=os.environ.get("FLOW_API_TOKEN", ""),
+            help="The Flow tenant's API token (default: $FLOW_API_TOKEN).",
+        )
+        connector.add_argument("--products", type=int, default=2000, help="SKUs to generate.")
+        connector.add_argument(
+            "--purchase-orders", type=int, default=None, help="Default: one per 50 products."
+        )
+        connector.add_argument(
+            "--delivery-as-po",
+            metavar="all|none|SUPPLIER,...",
+            help="ExportDeliveryAsPo: for every supplier, none, or these supplier ids "
+            "(default: the catalogue's delivery-as-PO supplier).",
+        )
+        connector.add_argument(
+            "--push-only", action="store_true", help="Exit after the push instead of serving."
+        )
+        connector.add_argument("--json", action="store_true", help="Print the push report as JSON.")
 
     def handle(self, *args, **options):
         try:
@@ -101,6 +145,10 @@ class Command(BaseCommand):
                 headers=headers,
                 class_names=options["webhook_class"] or ("Order",),
             )
+        if options["push_catalogue"]:
+            self._push(sandbox, options)
+            if options["push_only"]:
+                return
         sandbox.bind()
         self.stdout.write(
             f"Omnium sandbox on {sandbox.url} ({registered} API user(s)); Ctrl-C to stop.",
@@ -110,3 +158,35 @@ class Command(BaseCommand):
             sandbox.serve_forever()
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
+
+    def _push(self, sandbox: OmniumSandbox, options: dict) -> None:
+        if not options["flow_token"]:
+            raise CommandError("--push-catalogue needs --flow-token (or $FLOW_API_TOKEN).")
+        try:
+            catalogue = generate_catalogue(
+                options["products"],
+                seed=1 if options["seed"] is None else options["seed"],
+                purchase_orders=options["purchase_orders"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        settings = ConnectorSettings()
+        mode = options["delivery_as_po"]
+        if mode is not None:
+            choice = {"all": True, "none": False}.get(mode.strip().lower())
+            suppliers = frozenset(s.strip() for s in mode.split(",") if s.strip())
+            settings = ConnectorSettings(
+                export_delivery_as_po=choice if choice is not None else suppliers
+            )
+        sandbox.load_catalogue(catalogue)
+        try:
+            report = sandbox.push_catalogue(
+                options["push_catalogue"], options["flow_token"], settings=settings
+            )
+        except ConnectorError as exc:
+            raise CommandError(f"The push stopped: {exc}") from exc
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
+        else:
+            self.stdout.write(report.format())
+        self.stdout.flush()
