@@ -10,6 +10,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Count
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -21,6 +22,7 @@ from .models import (
     ImportedOrder,
     InboundEvent,
     JobAttempt,
+    PendingStockChange,
     StoreExtension,
     TenantExtension,
 )
@@ -195,6 +197,19 @@ class StoreExtensionAdmin(admin.ModelAdmin):
     list_editable = ("flow_stock_master",)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the integration writes and people only read: no add, no edit form."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return flatten_fieldsets([(None, {"fields": self.get_fields(request, obj)})])
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class JobAttemptInline(admin.TabularInline):
     model = JobAttempt
     extra = 0
@@ -219,7 +234,7 @@ def _pretty_json(value) -> str:
 
 
 @admin.register(ExternalSyncJob)
-class ExternalSyncJobAdmin(admin.ModelAdmin):
+class ExternalSyncJobAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "kind",
@@ -250,15 +265,6 @@ class ExternalSyncJobAdmin(admin.ModelAdmin):
         "payload_json",
         "result_json",
     )
-    readonly_fields = tuple(
-        name for row in fields for name in (row if isinstance(row, tuple) else (row,))
-    )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # state changes go through the actions, never through a form
 
     @admin.display(description="last error")
     def short_error(self, obj: ExternalSyncJob) -> str:
@@ -302,7 +308,7 @@ class ExternalSyncJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundEvent)
-class InboundEventAdmin(admin.ModelAdmin):
+class InboundEventAdmin(ReadOnlyAdmin):
     list_display = (
         "received_at",
         "tenant",
@@ -329,13 +335,6 @@ class InboundEventAdmin(admin.ModelAdmin):
         "body_json",
         "headers_json",
     )
-    readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="body")
     def body_json(self, obj: InboundEvent) -> str:
@@ -347,7 +346,7 @@ class InboundEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportedOrder)
-class ImportedOrderAdmin(admin.ModelAdmin):
+class ImportedOrderAdmin(ReadOnlyAdmin):
     """Why an Omnium order is (or is not) in Flow: the answer to "where is order X?"."""
 
     list_display = (
@@ -363,7 +362,7 @@ class ImportedOrderAdmin(admin.ModelAdmin):
     list_filter = ("outcome", "order_type", "tenant")
     search_fields = ("=omnium_order_id",)
     date_hierarchy = "imported_at"
-    readonly_fields = (
+    fields = (
         "tenant",
         "omnium_order_id",
         "order",
@@ -375,10 +374,13 @@ class ImportedOrderAdmin(admin.ModelAdmin):
         "reason",
         "imported_at",
     )
-    fields = readonly_fields
 
-    def has_add_permission(self, request) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+@admin.register(PendingStockChange)
+class PendingStockChangeAdmin(ReadOnlyAdmin):
+    """SKUs whose stock the next ``stock.export`` push of their store will send."""
+
+    list_display = ("store", "sku", "reason", "created_at", "tenant")
+    list_filter = ("tenant",)
+    search_fields = ("=sku",)
+    fields = ("tenant", "store", "sku", "cost", "cost_currency", "reason", "created_at")

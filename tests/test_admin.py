@@ -188,3 +188,30 @@ def test_test_connection_reports_success_and_failure_without_secrets(admin_clien
     html = response.content.decode()
     assert "failed: " in html and "401" in html
     assert "wrong-secret" not in html and omnium.token not in html
+
+
+def test_read_only_records_render_and_cannot_be_edited(admin_client, configured, store):
+    from omnium_integration.models import ImportedOrder, InboundEvent, PendingStockChange
+
+    event = InboundEvent.objects.create(
+        tenant=configured,
+        event_id="evt-1",
+        class_name="Order",
+        object_id="WEB-1",
+        body={"className": "Order", "objectId": "WEB-1"},
+        headers={"User-Agent": "Omnium"},
+        outcome=InboundEvent.Outcome.QUEUED,
+    )
+    imported = ImportedOrder.objects.create(tenant=configured, omnium_order_id="WEB-1")
+    note = PendingStockChange.objects.create(tenant=configured, store=store, sku="SKU-1")
+    for model, obj in (
+        (InboundEvent, event),
+        (ImportedOrder, imported),
+        (PendingStockChange, note),
+    ):
+        name = f"admin:omnium_integration_{model._meta.model_name}"
+        assert admin_client.get(reverse(f"{name}_changelist")).status_code == 200
+        page = admin_client.get(reverse(f"{name}_change", args=[obj.pk]))
+        assert page.status_code == 200 and "<textarea" not in page.content.decode()
+        assert_no_secret(page)
+        assert admin_client.get(reverse(f"{name}_add")).status_code == 403
