@@ -466,6 +466,26 @@ def test_calls_are_counted_per_object_faulted_ones_too(sandbox, api):
     assert list(sandbox.state.orders) == ["O1", "O2"]  # the first O1 met the 500
 
 
+def test_a_call_held_by_latency_across_a_reset_changes_nothing(sandbox, api):
+    # A test's slow call must not land in the next test's data.
+    sandbox.faults.delay_next(0.3)
+    errors = []
+
+    def late_call():
+        try:
+            call(api, "POST", "/api/Orders", json=order("LATE"))
+        except requests.ConnectionError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=late_call)
+    thread.start()
+    time.sleep(0.1)
+    sandbox.reset()
+    thread.join()
+    assert sandbox.state.orders == {}
+    assert errors  # closed without an answer
+
+
 def test_the_control_api(sandbox, api):
     base = f"{sandbox.url}/sandbox"
     post(f"{base}/credentials", json={"clientId": "x", "clientSecret": "y"})

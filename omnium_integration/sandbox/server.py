@@ -453,7 +453,9 @@ class OmniumSandbox:
                     self._max_in_flight[client], self._in_flight[client]
                 )
         try:
-            reply = self._api_call(route, known, method, path, params, query, headers, body, user)
+            reply = self._api_call(
+                route, known, method, path, params, query, headers, body, user, epoch
+            )
         finally:
             if user is not None:
                 with self._counts_lock:
@@ -462,10 +464,14 @@ class OmniumSandbox:
         entry["status"] = reply.status if isinstance(reply, Reply) else "dropped"
         return reply
 
-    def _api_call(self, route, known, method, path, params, query, headers, body, user):
+    def _api_call(self, route, known, method, path, params, query, headers, body, user, epoch):
         decision = self.faults.decide(path)
         if decision.delay:
             time.sleep(decision.delay)
+            if epoch != self._epoch:
+                # Reset while this call was held: it belongs to the data that is gone and
+                # must not land in the new one (the next test's).
+                return DROP
         if decision.drop:
             return DROP
         if decision.status:
