@@ -134,10 +134,11 @@ def main() -> int:
     worker = engine.worker_name()
     started = time.monotonic()
     while not stopping:
-        stats = engine.drain(args.queue, worker=worker)
+        # A short budget: a worker told to stop stops within a few seconds.
+        stats = engine.drain(args.queue, worker=worker, time_budget=2.0)
         for name, value in stats.as_dict().items():
             totals[name] = totals.get(name, 0) + int(value)
-        if not stats.claimed:
+        if not stats.claimed:  # nothing due: look again shortly
             time.sleep(IDLE_PAUSE)
     close_old_connections()
     totals["seconds"] = round(time.monotonic() - started, 2)

@@ -104,8 +104,9 @@ def test_four_workers_drain_5000_jobs_each_run_once_with_one_call_each(
     per_worker = Counter(attempts.values_list("worker", flat=True))
     assert len(per_worker) == WORKERS
     assert min(per_worker.values()) >= JOBS // (WORKERS * 4)
-    assert sum(t["claimed"] for t in totals) == JOBS
-    assert sum(t["lost"] + t["released"] + t["retried"] + t["failed"] for t in totals) == 0
+    # Claims given back unstarted (a worker's time budget ran out) do not count as runs.
+    assert sum(t["claimed"] - t["released"] for t in totals) == JOBS
+    assert sum(t["lost"] + t["retried"] + t["failed"] for t in totals) == 0
 
     # Omnium saw exactly one call per sale, and holds each sale once.
     expected = {sanitize_uid(sale.uid) for sale in sales}
@@ -116,9 +117,9 @@ def test_four_workers_drain_5000_jobs_each_run_once_with_one_call_each(
 
     print(
         f"\nconcurrency: {JOBS} jobs by {WORKERS} worker processes in {took:.1f}s "
-        f"({JOBS / took:.0f} jobs/s); per worker {sorted(per_worker.values())}; "
-        f"claims of "
-        f"{CLAIM_BATCH_SIZE}; at most {sandbox.max_in_flight(omnium.client_id)} calls in flight"
+        f"({JOBS / took:.0f} jobs/s); per worker {sorted(per_worker.values())}; claims of "
+        f"{CLAIM_BATCH_SIZE}, {sum(t['released'] for t in totals)} jobs given back unstarted; "
+        f"at most {sandbox.max_in_flight(omnium.client_id)} calls in flight"
     )
 
 
