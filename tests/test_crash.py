@@ -75,9 +75,8 @@ def test_a_qcluster_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     try:
         wait_for(lambda: first.poll() is not None or mid_batch(), 60, 0.002)
         assert first.poll() is None, (tmp_path / "first.log").read_text()
-        kill(first)
     finally:
-        kill(first)
+        kill(first)  # SIGKILL to its process group: the worker dies with the cluster
         first_log.close()
     killed_at = timezone.now()
 
