@@ -17,8 +17,9 @@ Errors are classified here, once:
 * :class:`PermanentError` for any other 4xx, with Omnium's body in ``.body``;
   :class:`OmniumConflict` for 409; :class:`DuplicateGoodsReception` for the goods-reception
   400 that lists already-processed ``goodsReceptionId`` s;
-* a 401 renews the token once and repeats the call once; a second 401, or a 403, is a
-  :class:`PermanentError` that says why (deactivated API user, missing role).
+* a 401 renews the token and repeats the call; a 401 to a token just obtained from
+  Omnium (not one another worker stored, which may have been revoked since), or a 403,
+  is a :class:`PermanentError` that says why (deactivated API user, missing role).
 
 GETs return ``None`` on 404. Bodies go out as JSON with ``Decimal`` amounts written
 exactly; answers are parsed with ``parse_float=Decimal``.
@@ -425,9 +426,14 @@ class OmniumClient:
         token = self.tokens.get()
         response = self._send(method, path, params, data, headers, token, bulk)
         if response.status_code == 401:
-            # Expired early, revoked, or replaced by another worker: renew once, repeat once.
-            token = self.tokens.renew(token)
-            response = self._send(method, path, params, data, headers, token, bulk)
+            # Expired early, revoked, or replaced by another worker: renew and repeat. The
+            # token another worker stored may have been revoked since as well, so only a
+            # token obtained from Omnium just now and refused says the user is refused.
+            for _ in range(2):
+                token, obtained = self.tokens.renew(token)
+                response = self._send(method, path, params, data, headers, token, bulk)
+                if response.status_code != 401 or obtained:
+                    break
             if response.status_code == 401:
                 raise PermanentError(
                     f"Omnium refused a renewed token (401) on {method} {path}: the API "

@@ -184,16 +184,22 @@ class TokenCache:
         token = self._token
         if token is not None and token.is_fresh():
             return token
-        return self._refresh(stale=None)
+        return self._refresh(stale=None)[0]
 
-    def renew(self, stale: Token) -> Token:
-        """A token other than ``stale``: another worker's newer one, or a new one."""
+    def renew(self, stale: Token) -> tuple[Token, bool]:
+        """A token other than ``stale``: another worker's newer one, or a new one.
+
+        Also says whether this call obtained it from Omnium (``True``) or took one another
+        thread or worker had stored (``False``): only a refusal of the former tells
+        anything about the API user, since the latter may have been revoked since.
+        """
         return self._refresh(stale=stale.access_token)
 
-    def _refresh(self, stale: str | None) -> Token:
+    def _refresh(self, stale: str | None) -> tuple[Token, bool]:
         with self._lock:
             if self._token is not None and self._token.usable_instead_of(stale):
-                return self._token
+                return self._token, False
+            obtained = False
             # Another worker may have stored a newer token: look without locking first.
             token = Token.stored_on(self._load(TenantExtension.objects.all()))
             if token is None or not token.usable_instead_of(stale):
@@ -201,9 +207,9 @@ class TokenCache:
                     extension = self._load(TenantExtension.objects.select_for_update())
                     token = Token.stored_on(extension)
                     if token is None or not token.usable_instead_of(stale):
-                        token = self._obtain_and_store(extension)
+                        token, obtained = self._obtain_and_store(extension), True
             self._token = token
-            return token
+            return token, obtained
 
     def _load(self, queryset) -> TenantExtension:
         try:

@@ -3,6 +3,7 @@ control API, fault injection and the event emitter."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import threading
@@ -429,6 +430,60 @@ def test_lost_replies_take_effect_and_dropped_calls_do_not(sandbox, api):
     sandbox.faults.configure(drop_rate=0, slow_rate=1.0, slow_delay=0.3)
     with pytest.raises(requests.Timeout):
         api.get(f"{sandbox.url}/api/Orders/LOST", timeout=0.1)
+
+
+def test_injected_faults_are_counted_by_kind(sandbox, api):
+    sandbox.faults.fail_next(503, retry_after=1)
+    sandbox.faults.burst_429(2)
+    sandbox.faults.drop_next()
+    sandbox.faults.drop_next(after_processing=True)
+    for _ in range(6):
+        with contextlib.suppress(requests.ConnectionError):
+            call(api, "GET", "/api/Orders/x")
+    sandbox.faults.configure(slow_rate=1.0, slow_delay=0.01)
+    call(api, "GET", "/api/Orders/x")
+    assert sandbox.faults.injected() == {
+        "503": 1,
+        "429": 2,
+        "drop": 1,
+        "lost_reply": 1,
+        "slow": 1,
+    }
+    assert sandbox.faults.as_dict()["injected"]["429"] == 2
+    sandbox.faults.clear()
+    assert sandbox.faults.injected() == {}
+
+
+def test_calls_are_counted_per_object_faulted_ones_too(sandbox, api):
+    sandbox.faults.fail_next(500)
+    for order_id in ("O1", "O1", "O2"):
+        call(api, "POST", "/api/Orders", json=order(order_id))
+    call(api, "GET", "/api/Orders/O2")
+    call(api, "POST", "/api/Orders/Search", json={"take": 10, "page": 0})
+    assert sandbox.object_calls("POST /api/Orders") == {"O1": 2, "O2": 1}
+    assert sandbox.object_calls("get /api/orders/{id}") == {"O2": 1}
+    assert sandbox.object_calls("POST /api/Orders/Search") == {}
+    assert list(sandbox.state.orders) == ["O1", "O2"]  # the first O1 met the 500
+
+
+def test_a_call_held_by_latency_across_a_reset_changes_nothing(sandbox, api):
+    # A test's slow call must not land in the next test's data.
+    sandbox.faults.delay_next(0.3)
+    errors = []
+
+    def late_call():
+        try:
+            call(api, "POST", "/api/Orders", json=order("LATE"))
+        except requests.ConnectionError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=late_call)
+    thread.start()
+    time.sleep(0.1)
+    sandbox.reset()
+    thread.join()
+    assert sandbox.state.orders == {}
+    assert errors  # closed without an answer
 
 
 def test_the_control_api(sandbox, api):

@@ -146,6 +146,22 @@ def test_a_worker_that_meets_a_401_takes_the_token_another_worker_renewed(omnium
     assert first.tokens.get().access_token == second.tokens.get().access_token
 
 
+def test_a_worker_idle_across_two_revocations_renews_again_instead_of_failing(omnium, sandbox):
+    # Found while building the chaos test. `second` holds T1; `first` replaced it with T2
+    # on the row; T2 is revoked before `second` ever used it. The token `second` takes from
+    # the row is refused too, which says nothing about the API user: ask Omnium for one.
+    first, second = OmniumClient(omnium), OmniumClient(omnium)
+    first.get_order("a")
+    second.get_order("a")
+    sandbox.revoke_tokens()
+    first.get_order("b")  # 401 -> renews: T2 on the row
+    sandbox.revoke_tokens()  # T2 revoked too
+    assert second.get_order("b") is None  # T1 refused, T2 refused, T3 fetched and used
+    assert sandbox.token_requests(omnium.client_id) == 3
+    first.get_order("c")  # and `first` takes T3 from the row
+    assert sandbox.token_requests(omnium.client_id) == 3
+
+
 def test_a_second_401_is_permanent_and_says_the_user_may_be_deactivated(omnium, sandbox):
     client = get_client(omnium)
     client.get_order("a")

@@ -163,9 +163,22 @@ class InboundOrdersMixin:
         )
 
     def create_customer(self, tenant: Model, *, uid: str, values: dict[str, Any]) -> Model:
+        """A new Flow customer, or the one another import created with ``uid`` meanwhile.
+
+        Two orders of one new customer are often imported by two workers at once; the
+        second one's insert waits for the first one's commit, then meets the unique uid.
+        """
         model = get_customer_model()
         values = {name: _fit(model, name, value) for name, value in values.items()}
-        return model.objects.create(tenant=tenant, uid=_fit(model, "uid", uid), **values)
+        uid = _fit(model, "uid", uid)
+        try:
+            with transaction.atomic():
+                return model.objects.create(tenant=tenant, uid=uid, **values)
+        except IntegrityError:
+            existing = model.objects.filter(tenant=tenant, uid=uid).first()
+            if existing is None:
+                raise
+            return existing
 
     # --- orders ---------------------------------------------------------------------
 

@@ -9,6 +9,8 @@
 * ``slow_rate``: probability of adding ``slow_delay`` seconds (to trip client timeouts).
 * One-shot rules for deterministic tests: :meth:`Faults.fail_next`, :meth:`Faults.burst_429`,
   :meth:`Faults.drop_next` (before or after the call took effect), :meth:`Faults.delay_next`.
+* :meth:`Faults.injected` counts the faults dealt since the last :meth:`Faults.clear`, by
+  kind (the status code, ``drop``, ``lost_reply``, ``slow``, ``delay``), for reports.
 
 Rates and rules apply to the API calls whose path matches ``path`` (a case-insensitive
 regular expression); by default to every call except the token endpoint, which Omnium
@@ -21,6 +23,7 @@ from __future__ import annotations
 import random
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
 DEFAULT_SCOPE = re.compile(r"^/api/(?!token\b)", re.IGNORECASE)
@@ -65,6 +68,7 @@ class Faults:
             self.retry_after: float = 1.0
             self.path: re.Pattern | None = None
             self._rules: list[Rule] = []
+            self._injected: Counter[str] = Counter()
 
     def seed(self, value: int | None) -> None:
         with self._lock:
@@ -145,9 +149,15 @@ class Faults:
         """Add ``seconds`` to the next ``count`` calls (to trip a client's read timeout)."""
         self._add(Rule("delay", count, self._pattern(path), delay=float(seconds)))
 
+    def injected(self) -> dict[str, int]:
+        """Faults dealt since the last :meth:`clear`, by kind."""
+        with self._lock:
+            return dict(self._injected)
+
     def as_dict(self) -> dict:
         with self._lock:
             return {
+                "injected": dict(self._injected),
                 "latency": self.latency,
                 "jitter": self.jitter,
                 "errorRates": {str(k): v for k, v in self.error_rates.items()},
@@ -171,41 +181,53 @@ class Faults:
     def decide(self, path: str) -> Decision:
         """What happens to one call to ``path``."""
         with self._lock:
-            decision = Decision(delay=self.latency)
-            if self.jitter:
-                decision.delay += self._rng.uniform(0, self.jitter)
-            for rule in self._rules:
-                scope = rule.path or DEFAULT_SCOPE
-                if not scope.search(path):
-                    continue
-                rule.remaining -= 1
-                if rule.kind == "status":
-                    decision.status, decision.retry_after = rule.status, rule.retry_after
-                elif rule.kind == "drop":
-                    decision.drop, decision.drop_after = not rule.after, rule.after
-                else:
-                    decision.delay += rule.delay
-                break
-            self._rules = [r for r in self._rules if r.remaining > 0]
-            if decision.status or decision.drop or decision.drop_after:
-                return decision
-            if not (self.path or DEFAULT_SCOPE).search(path):
-                return decision
-            if self.slow_rate and self._rng.random() < self.slow_rate:
-                decision.delay += self.slow_delay
-            if self.drop_rate and self._rng.random() < self.drop_rate:
-                decision.drop = True
-                return decision
-            if self.lost_reply_rate and self._rng.random() < self.lost_reply_rate:
-                decision.drop_after = True
-                return decision
-            if self.error_rates:
-                draw = self._rng.random()
-                for status, rate in sorted(self.error_rates.items()):
-                    if draw < rate:
-                        decision.status = status
-                        if status in (429, 503):
-                            decision.retry_after = self.retry_after
-                        break
-                    draw -= rate
+            decision = self._decide(path)
+            if decision.status:
+                self._injected[str(decision.status)] += 1
+            if decision.drop:
+                self._injected["drop"] += 1
+            if decision.drop_after:
+                self._injected["lost_reply"] += 1
             return decision
+
+    def _decide(self, path: str) -> Decision:
+        decision = Decision(delay=self.latency)
+        if self.jitter:
+            decision.delay += self._rng.uniform(0, self.jitter)
+        for rule in self._rules:
+            scope = rule.path or DEFAULT_SCOPE
+            if not scope.search(path):
+                continue
+            rule.remaining -= 1
+            if rule.kind == "status":
+                decision.status, decision.retry_after = rule.status, rule.retry_after
+            elif rule.kind == "drop":
+                decision.drop, decision.drop_after = not rule.after, rule.after
+            else:
+                decision.delay += rule.delay
+                self._injected["delay"] += 1
+            break
+        self._rules = [r for r in self._rules if r.remaining > 0]
+        if decision.status or decision.drop or decision.drop_after:
+            return decision
+        if not (self.path or DEFAULT_SCOPE).search(path):
+            return decision
+        if self.slow_rate and self._rng.random() < self.slow_rate:
+            decision.delay += self.slow_delay
+            self._injected["slow"] += 1
+        if self.drop_rate and self._rng.random() < self.drop_rate:
+            decision.drop = True
+            return decision
+        if self.lost_reply_rate and self._rng.random() < self.lost_reply_rate:
+            decision.drop_after = True
+            return decision
+        if self.error_rates:
+            draw = self._rng.random()
+            for status, rate in sorted(self.error_rates.items()):
+                if draw < rate:
+                    decision.status = status
+                    if status in (429, 503):
+                        decision.retry_after = self.retry_after
+                    break
+                draw -= rate
+        return decision

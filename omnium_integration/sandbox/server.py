@@ -4,7 +4,9 @@ A stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive (one thread p
 connection), so a pool of clients reuses its connections like against the real API.
 Paths are matched case-insensitively (spec §15.1). Every ``/api`` call is counted per
 endpoint and per API user, and the calls in flight per API user are tracked (with their
-maximum), which is how tests and benchmarks see the client's concurrency cap.
+maximum), which is how tests and benchmarks see the client's concurrency cap. Calls are
+also counted per object (the path's ``{id}``, else a JSON body's ``id``), faulted ones
+included, so a test can prove that each object was sent exactly once.
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ class OmniumSandbox:
         self._counts_lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._client_calls: Counter[tuple[str, str]] = Counter()
+        self._object_calls: Counter[tuple[str, str]] = Counter()
         self._in_flight: Counter[str] = Counter()
         self._epoch = 0  # bumped by reset(): calls still in flight then are forgotten
         self._max_in_flight: Counter[str] = Counter()
@@ -217,6 +220,7 @@ class OmniumSandbox:
             with self._counts_lock:
                 self._calls.clear()
                 self._client_calls.clear()
+                self._object_calls.clear()
                 self._in_flight.clear()
                 self._max_in_flight.clear()
                 self._requests.clear()
@@ -382,6 +386,17 @@ class OmniumSandbox:
         with self._counts_lock:
             return dict(self._calls)
 
+    def object_calls(self, endpoint: str) -> dict[str, int]:
+        """Calls to ``endpoint`` (e.g. ``"POST /api/Orders"``) per object id: the path's
+        ``{id}`` or the body's ``id``. Calls answered with an injected fault count too."""
+        wanted = endpoint.lower()
+        with self._counts_lock:
+            return {
+                object_id: n
+                for (name, object_id), n in self._object_calls.items()
+                if name.lower() == wanted
+            }
+
     def token_requests(self, client_id: str | None = None) -> int:
         with self.auth._lock:
             if client_id is None:
@@ -436,9 +451,12 @@ class OmniumSandbox:
         is_token = route is not None and route.handler == "token"
         user = None if is_token else self.auth.authenticate(headers.get("Authorization"))
         client = query.get("clientId", "") if is_token else (user.client_id if user else "")
+        object_id = None if is_token else _object_id(params, body)
         with self._counts_lock:
             self._calls[name] += 1
             self._client_calls[(client, name)] += 1
+            if object_id is not None:
+                self._object_calls[(name, object_id)] += 1
             entry = {
                 "method": method,
                 "path": path,
@@ -459,7 +477,9 @@ class OmniumSandbox:
                     self._max_in_flight[client], self._in_flight[client]
                 )
         try:
-            reply = self._api_call(route, known, method, path, params, query, headers, body, user)
+            reply = self._api_call(
+                route, known, method, path, params, query, headers, body, user, epoch
+            )
         finally:
             if user is not None:
                 with self._counts_lock:
@@ -468,10 +488,14 @@ class OmniumSandbox:
         entry["status"] = reply.status if isinstance(reply, Reply) else "dropped"
         return reply
 
-    def _api_call(self, route, known, method, path, params, query, headers, body, user):
+    def _api_call(self, route, known, method, path, params, query, headers, body, user, epoch):
         decision = self.faults.decide(path)
         if decision.delay:
             time.sleep(decision.delay)
+            if epoch != self._epoch:
+                # Reset while this call was held: it belongs to the data that is gone and
+                # must not land in the new one (the next test's).
+                return DROP
         if decision.drop:
             return DROP
         if decision.status:
@@ -797,6 +821,22 @@ class OmniumSandbox:
                 raise ApiError(404, problem(404, detail=f"No event {parts[1]!r}.")) from None
             return Reply(200, {"queued": queued})
         raise ApiError(404, problem(404))
+
+
+def _object_id(params: dict[str, str], body: bytes) -> str | None:
+    """What a call is about: the path's ``{id}``, else the ``id`` of a JSON object body."""
+    if "id" in params:
+        return params["id"]
+    if body[:1] != b"{":
+        return None
+    try:
+        data = loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    value = next((v for k, v in data.items() if str(k).lower() == "id"), None)  # any case
+    return None if value is None or isinstance(value, dict | list) else str(value)
 
 
 def _pick(kw: dict) -> dict:
