@@ -7,11 +7,12 @@ Run a benchmark as a module from the repository root, e.g.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/omnium_bench")
 
@@ -66,6 +67,34 @@ def fresh_tenant(uid: str = "bench"):
     return TenantExtension.objects.create(
         tenant=tenant, is_active=True, client_id="bench-client", client_secret="bench-secret"
     )
+
+
+def sandbox_tenant(sandbox, uid: str = "bench", omnium_tenant: str = "default"):
+    """:func:`fresh_tenant` pointed at the Omnium sandbox, with an API user of its own in
+    the sandbox's ``omnium_tenant``."""
+    extension = fresh_tenant(uid)
+    extension.client_id, extension.client_secret = f"{uid}-client", f"{uid}-secret"
+    extension.api_base_url = sandbox.url
+    extension.save()
+    sandbox.add_credentials(extension.client_id, extension.client_secret, tenant=omnium_tenant)
+    return extension
+
+
+@contextlib.contextmanager
+def engines(order_workers: int = 2, receivement_workers: int = 2) -> Iterator[None]:
+    """Both sync engines as real ``qcluster`` processes on the benchmark database."""
+    from flow_stub_project import devstack
+
+    env = devstack.child_env(DJANGO_SETTINGS_MODULE="bench.settings", BENCH_CHILD="1")
+    processes = [
+        devstack.start_engine("external_order_sync", env=env, workers=order_workers),
+        devstack.start_engine("external_receivement_sync", env=env, workers=receivement_workers),
+    ]
+    try:
+        yield
+    finally:
+        for process in processes:
+            devstack.stop(process)
 
 
 def _wipe(tenant) -> None:
