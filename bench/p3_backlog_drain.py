@@ -40,7 +40,7 @@ import os
 import statistics
 import time
 
-from bench.common import Timer, figure, fresh_tenant, parse_args, setup_django
+from bench.common import Pool, figure, fresh_tenant, parse_args, setup_django
 
 LATENCY = 0.05  # seconds added by the sandbox to every /api call
 BARE_CLIENT = ("bench-bare", "bench-bare-secret")
@@ -89,38 +89,6 @@ def _bare_worker(url: str, commands, barrier, results) -> None:
             response = session.post(url + "/api/Orders", data=body, headers=headers, timeout=30)
             created += response.status_code == 201
         results.put((created, time.process_time() - cpu))
-
-
-class Pool:
-    """``count`` processes running ``target``, all released at once for each round."""
-
-    def __init__(self, ctx, count: int, target, *args) -> None:
-        self.barrier = ctx.Barrier(count + 1)
-        self.results = ctx.Queue()
-        self.commands = [ctx.Queue() for _ in range(count)]
-        self.procs = [
-            ctx.Process(target=target, args=(*args, q, self.barrier, self.results))
-            for q in self.commands
-        ]
-        for p in self.procs:
-            p.start()
-
-    def run(self, commands: list) -> tuple[float, int, float]:
-        """Seconds from release to the last result, the results' sum, their CPU seconds."""
-        for queue, command in zip(self.commands, commands, strict=True):
-            queue.put(command)
-        self.barrier.wait(timeout=120)
-        with Timer() as t:
-            results = [self.results.get(timeout=600) for _ in self.procs]
-        return t.seconds, sum(r[0] for r in results), sum(r[1] for r in results)
-
-    def close(self) -> None:
-        for queue in self.commands:
-            queue.put(None)
-        for p in self.procs:
-            p.join(30)
-            if p.is_alive():
-                p.terminate()
 
 
 def completed_sales(store, count: int):
