@@ -128,6 +128,43 @@ def figure(line: str) -> None:
     sys.stdout.flush()
 
 
+class Pool:
+    """``count`` processes running ``target(*args, commands, barrier, results)``, started
+    once and released all at once for each round.
+
+    ``target`` loops: ``commands.get()`` (``None``: exit), ``barrier.wait()``, work, then
+    ``results.put((count, cpu_seconds))``.
+    """
+
+    def __init__(self, ctx, count: int, target, *args) -> None:
+        self.barrier = ctx.Barrier(count + 1)
+        self.results = ctx.Queue()
+        self.commands = [ctx.Queue() for _ in range(count)]
+        self.procs = [
+            ctx.Process(target=target, args=(*args, q, self.barrier, self.results))
+            for q in self.commands
+        ]
+        for p in self.procs:
+            p.start()
+
+    def run(self, commands: list) -> tuple[float, int, float]:
+        """Seconds from release to the last result, the results' sum, their CPU seconds."""
+        for queue, command in zip(self.commands, commands, strict=True):
+            queue.put(command)
+        self.barrier.wait(timeout=120)
+        with Timer() as t:
+            results = [self.results.get(timeout=600) for _ in self.procs]
+        return t.seconds, sum(r[0] for r in results), sum(r[1] for r in results)
+
+    def close(self) -> None:
+        for queue in self.commands:
+            queue.put(None)
+        for p in self.procs:
+            p.join(30)
+            if p.is_alive():
+                p.terminate()
+
+
 class Timer:
     def __enter__(self) -> Timer:
         self.start = time.perf_counter()

@@ -7,8 +7,15 @@ os.environ.setdefault(
 )
 
 from flow_stub_project.settings import *  # noqa: E402,F403
-from flow_stub_project.settings import INSTALLED_APPS, LOGGING, Q_CLUSTER  # noqa: E402
+from flow_stub_project.settings import DATABASES, INSTALLED_APPS, LOGGING, Q_CLUSTER  # noqa: E402
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.benchapp"]
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "ERROR"}}
 Q_CLUSTER = {**Q_CLUSTER, "ALT_CLUSTERS": {**Q_CLUSTER["ALT_CLUSTERS"], "bench_q": {}}}
+
+ROOT_URLCONF = "bench.urls"  # the stub's URLs and P4's bare view
+# As in production: no query log kept per connection, no debug pages.
+DEBUG = False
+# Seconds a request thread keeps its database connection (0: one per request, the stub's
+# default). P4 sets it, as a production host would.
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("BENCH_CONN_MAX_AGE", "0"))

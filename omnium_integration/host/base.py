@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 
 from ..conf import get_host_model
 from ..models import StoreExtension, TenantExtension
@@ -41,6 +41,13 @@ class BaseAdapter:
     def is_flow_stock_master(self, store: Model) -> bool:
         """``OMNIUM_FLOW_STOCK_MASTER`` of the store (default: Omnium is master)."""
         return StoreExtension.objects.filter(store=store, flow_stock_master=True).exists()
+
+    def flow_stock_master_flag(self, store_field: str = "store") -> Exists:
+        """``is_flow_stock_master`` as an expression, to read it in the query that reads an
+        object with a store (``store_field``) rather than in one query more."""
+        return Exists(
+            StoreExtension.objects.filter(store=OuterRef(store_field), flow_stock_master=True)
+        )
 
     def find_object(self, model_key: str, reference: str, tenant_id: Any = None) -> Model | None:
         """A Flow object by its UID (or, failing that, its primary key)."""

@@ -17,6 +17,9 @@ from ..mapping.records import (
     StoreRecord,
 )
 
+# The annotation ``order_for_export`` puts on the order: its store's stock-master flag.
+FLOW_STOCK_MASTER = "omnium_flow_stock_master"
+
 
 class OrderAdapterMixin:
     """Flow orders as :class:`OrderRecord`, and which order saves are worth sending."""
@@ -50,13 +53,16 @@ class OrderAdapterMixin:
 
     def order_for_export(self, tenant_id: Any, pk: Any) -> OrderRecord | None:
         """The order ``pk`` of the tenant as a record, or ``None`` if it no longer exists."""
-        order = (
+        orders = (
             get_order_model()
-            .objects.select_related("store", "customer__tenant", "original_order")
+            .objects.filter(tenant_id=tenant_id, pk=pk)
+            # The store's stock-master flag comes with the order. The original order of a
+            # return comes with its lines, by the prefetch; a sale has none to fetch.
+            .select_related("store", "customer__tenant")
             .prefetch_related("lines", "payments", "original_order__lines")
-            .filter(tenant_id=tenant_id, pk=pk)
-            .first()
+            .annotate(**{FLOW_STOCK_MASTER: self.flow_stock_master_flag("store")})
         )
+        order = next(iter(orders), None)  # at most one row: no ORDER BY needed
         return None if order is None else self.order_record(order)
 
     def order_record(self, order: Model) -> OrderRecord:
@@ -68,7 +74,9 @@ class OrderAdapterMixin:
             kind=self.order_kind(order),
             state=self.order_state(order),
             currency=order.currency,
-            store=self.store_record(order.store),
+            store=self.store_record(
+                order.store, flow_stock_master=getattr(order, FLOW_STOCK_MASTER, None)
+            ),
             lines=self.order_line_records(order),
             payments=tuple(self.payment_record(p) for p in order.payments.all()),
             customer=None if customer is None else self.customer_record(customer),
@@ -131,10 +139,13 @@ class OrderAdapterMixin:
             created_at=payment.created_at,
         )
 
-    def store_record(self, store: Model) -> StoreRecord:
+    def store_record(self, store: Model, *, flow_stock_master: bool | None = None) -> StoreRecord:
+        """``flow_stock_master``: the store's flag when the caller has read it already."""
+        if flow_stock_master is None:
+            flow_stock_master = self.is_flow_stock_master(store)
         return StoreRecord(
             uid=store.uid,
             country_code=store.country_code,
             external_id=store.external_id,
-            flow_stock_master=self.is_flow_stock_master(store),
+            flow_stock_master=flow_stock_master,
         )

@@ -54,9 +54,17 @@ from .backoff import retry_delay_seconds
 
 logger = logging.getLogger(__name__)
 
-# Successful jobs are finished together, at most this long after they ran, so a fast
-# queue costs one UPDATE per batch rather than one per job.
-FLUSH_INTERVAL = 0.25  # seconds, wall clock
+# After its first claim a drain claims about this much work at a time, judged by how long
+# its jobs have taken so far (at most CLAIM_BATCH_SIZE jobs). Slow jobs (a slow Omnium)
+# then come a few at a time, so several workers share a backlog evenly and none sits on
+# jobs the others could run; fast jobs still come CLAIM_BATCH_SIZE at a time.
+CLAIM_SECONDS = 0.5  # seconds, wall clock
+
+# Successful jobs are finished together at the end of their batch, so a queue costs one
+# UPDATE per batch rather than one per job; a batch that runs longer than this (the first
+# claim, or Omnium slowing down) also finishes the jobs done so far every FLUSH_INTERVAL.
+# A failed or retried job is finished at once, with the successes before it.
+FLUSH_INTERVAL = 1.0  # seconds, wall clock
 
 
 def worker_name() -> str:
@@ -413,23 +421,41 @@ def drain(
     time_budget: float | None = None,
     max_jobs: int | None = None,
 ) -> DrainStats:
-    """Claim and run due jobs of ``queue`` until none is due (or the budget is spent)."""
+    """Claim and run due jobs of ``queue`` until none is due (or the budget is spent).
+
+    Each claim takes ``batch_size`` jobs if given; otherwise the first takes
+    ``CLAIM_BATCH_SIZE`` and the next ones about ``CLAIM_SECONDS`` of work (see there).
+    """
     worker = worker or worker_name()
     deadline = time.monotonic() + time_budget if time_budget else None
     stats = DrainStats()
+    seconds_per_job: float | None = None  # a moving average of this drain's batches
     while max_jobs is None or stats.claimed < max_jobs:
-        limit = batch_size or app_settings.CLAIM_BATCH_SIZE
+        limit = batch_size or _claim_size(seconds_per_job)
         if max_jobs is not None:
             limit = min(limit, max_jobs - stats.claimed)
         batch = claim(queue, worker=worker, limit=limit)
         if not batch.jobs:
             break
         stats.claimed += len(batch.jobs)
+        started, released = time.monotonic(), stats.released
         _run_batch(batch, stats, deadline)
+        ran = len(batch.jobs) - (stats.released - released)
+        if ran:
+            took = (time.monotonic() - started) / ran
+            seconds_per_job = took if seconds_per_job is None else (seconds_per_job + took) / 2
         if deadline is not None and time.monotonic() >= deadline:
             stats.budget_exhausted = True
             break
     return stats
+
+
+def _claim_size(seconds_per_job: float | None) -> int:
+    """How many jobs to claim next: ``CLAIM_BATCH_SIZE``, or about ``CLAIM_SECONDS`` of work."""
+    most = int(app_settings.CLAIM_BATCH_SIZE)
+    if seconds_per_job is None:
+        return most
+    return max(1, min(most, round(CLAIM_SECONDS / max(seconds_per_job, 1e-6))))
 
 
 def _run_batch(batch: Claim, stats: DrainStats, deadline: float | None) -> None:

@@ -64,15 +64,13 @@ def receive_event(
 ) -> Receipt:
     """Store the event and, for an order, enqueue its import; both or neither.
 
-    A repeated event id is answered as a duplicate and stores nothing more. An order
-    that already has an active import job gets no second one (the engine coalesces:
-    the job fetches the order's current state when it runs).
+    A repeated event id is answered as a duplicate and stores nothing more: the unique
+    (tenant, event id) index refuses the second row and the transaction, job included,
+    rolls back. Repeats are rare (Omnium's retries), so a new event is not looked up
+    first. An order that already has an active import job gets no second one (the
+    engine coalesces: the job fetches the order's current state when it runs).
     """
     event_id = event.get("id") or ""
-    if event_id:
-        original = _original(extension, event_id)
-        if original is not None:
-            return Receipt(Outcome.DUPLICATE, original.pk, original.job_id)
     reason = ignore_reason(event)
     try:
         with transaction.atomic():
@@ -98,8 +96,8 @@ def receive_event(
                 job_id=job_id,
             )
     except IntegrityError:
-        # The same event, delivered twice at once: the other delivery stored it first
-        # (the unique (tenant, event id) index), and its transaction holds the job.
+        # The same event again (a retry, or two deliveries at once): the delivery that
+        # stored it first holds the job (the unique (tenant, event id) index).
         original = _original(extension, event_id) if event_id else None
         if original is None:
             raise
@@ -114,4 +112,8 @@ def receive_event(
 
 
 def _original(extension: TenantExtension, event_id: str) -> InboundEvent | None:
-    return InboundEvent.objects.filter(tenant=extension, event_id=event_id).first()
+    return (
+        InboundEvent.objects.filter(tenant=extension, event_id=event_id)
+        .only("pk", "job_id")
+        .first()
+    )
