@@ -8,7 +8,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from flow_stub_project.flow.models import Order, Store
@@ -105,6 +106,30 @@ def test_several_saves_while_the_job_waits_reach_omnium_in_one_call(omnium, sand
     omnium_order = sandbox.state.orders["POS1001"]
     assert omnium_order["customerId"] == "C1"  # the latest state, read when the job ran
     assert {p["key"]: p["value"] for p in omnium_order["properties"]}["flowNote"] == "second"
+
+
+def test_a_batch_of_sales_is_read_from_flow_once_not_once_per_sale(omnium, sandbox, store):
+    sales = [make_order(store, uid=f"POS-{n}") for n in range(12)]
+    with CaptureQueriesContext(connection) as queries:
+        stats = engine.drain(Queue.ORDER)
+    assert stats.succeeded == len(sales)
+    order_table = Order._meta.db_table
+    reads = [q["sql"] for q in queries if f'FROM "{order_table}"' in q["sql"]]
+    assert len(reads) <= 2, reads  # the batch's orders, and the original orders of returns
+    assert sorted(sandbox.state.orders) == sorted(f"POS{n}" for n in range(12))
+
+
+def test_a_change_after_the_batch_was_read_reaches_omnium(omnium, sandbox, store):
+    order = make_order(store)
+    batch = engine.claim(Queue.ORDER, worker="test")
+    engine._prepare(batch.jobs)  # the batch's orders are read ahead...
+    order.customer = make_customer(store.tenant)
+    order.save()  # ...then the sale changes before its job runs: the job must run again
+    engine.finish(batch, [engine.execute(job) for job in batch.jobs])
+    assert job_of(order).status == JobStatus.PENDING
+    drain()
+    assert sandbox.state.orders["POS1001"]["customerId"] == "C1"
+    assert sandbox.call_count(POS) == 1
 
 
 def test_a_later_change_of_a_sent_sale_only_patches_its_header(omnium, sandbox, store):

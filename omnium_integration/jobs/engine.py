@@ -5,6 +5,7 @@ The life of a job::
     enqueue()  --(caller's transaction commits)-->  pending
     claim()    pending/expired --> running, with a lease (owner, token, expiry)
     run        the kind's handler reads current state and talks to Omnium
+               (a kind may read ahead once per claimed batch: ``registry.prepares``)
     finish     running --> succeeded | pending (retry, or rerun) | failed
 
 Guarantees, and how they are kept:
@@ -100,9 +101,6 @@ def enqueue(
     """
     spec = registry.get_handler(kind)
     object_id = str(object_id)
-    active = ExternalSyncJob.objects.filter(
-        tenant_id=tenant_id, kind=spec.kind, object_id=object_id, status__in=ACTIVE_STATUSES
-    )
     job = ExternalSyncJob(
         queue=spec.queue,
         direction=spec.direction,
@@ -118,6 +116,10 @@ def enqueue(
         if job_id is not None:
             dispatch.kick_on_commit(spec.queue)
             return job_id, True
+        # Built only now: the common path (a new job) costs no query building.
+        active = ExternalSyncJob.objects.filter(
+            tenant_id=tenant_id, kind=spec.kind, object_id=object_id, status__in=ACTIVE_STATUSES
+        )
         active.filter(status=JobStatus.RUNNING).update(rerun=True)
         existing = active.values_list("pk", flat=True).first()
         if existing is not None:
@@ -458,7 +460,24 @@ def _claim_size(seconds_per_job: float | None) -> int:
     return max(1, min(most, round(CLAIM_SECONDS / max(seconds_per_job, 1e-6))))
 
 
+def _prepare(jobs: list[ExternalSyncJob]) -> None:
+    """Let each kind's preparer read ahead for its jobs of the batch (see ``prepares``)."""
+    by_kind: dict[str, list[ExternalSyncJob]] = {}
+    for job in jobs:
+        by_kind.setdefault(job.kind, []).append(job)
+    for kind, group in by_kind.items():
+        preparer = registry.get_preparer(kind)
+        if preparer is None:
+            continue
+        try:
+            preparer(group)
+        except Exception:
+            # Only a shortcut is lost: each handler reads its own data instead.
+            logger.exception("reading ahead for a batch of %s jobs failed", kind)
+
+
 def _run_batch(batch: Claim, stats: DrainStats, deadline: float | None) -> None:
+    _prepare(batch.jobs)
     pending: list[Outcome] = []
     last_flush = time.monotonic()
     for index, job in enumerate(batch.jobs):

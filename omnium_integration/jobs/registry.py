@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ..models import ExternalSyncJob
 
 Handler = Callable[["ExternalSyncJob"], dict[str, Any] | None]
+Preparer = Callable[[list["ExternalSyncJob"]], None]
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class HandlerSpec:
 
 
 _handlers: dict[str, HandlerSpec] = {}
+_preparers: dict[str, Preparer] = {}
 
 
 def handles(kind: str, *, queue: str, direction: str) -> Callable[[Handler], Handler]:
@@ -41,8 +43,29 @@ def handles(kind: str, *, queue: str, direction: str) -> Callable[[Handler], Han
     return register
 
 
+def prepares(kind: str) -> Callable[[Preparer], Preparer]:
+    """Register ``func`` to read ahead for a claimed batch of ``kind`` jobs.
+
+    The engine calls it once per batch, before the first job runs, with the batch's jobs
+    of that kind; it may attach what it read to the job objects for the handler, which
+    must still work without it. What it reads can only be as old as the claim: a change
+    committed after it flags the running job to run again.
+    """
+
+    def register(func: Preparer) -> Preparer:
+        _preparers[str(kind)] = func
+        return func
+
+    return register
+
+
+def get_preparer(kind: str) -> Preparer | None:
+    return _preparers.get(str(kind))
+
+
 def unregister(kind: str) -> None:
     _handlers.pop(str(kind), None)
+    _preparers.pop(str(kind), None)
 
 
 def get_handler(kind: str) -> HandlerSpec:

@@ -52,12 +52,46 @@ from ..mapping.records import OrderKind, OrderRecord, OrderState
 from ..models import ExternalSyncJob
 from .outbound import active_extension, export_options, skipped
 
+# What ``prepare_order_exports`` attaches to a claimed job for ``export_order``.
+PREPARED_ORDER = "_omnium_prepared_order"
+PREPARED_SENT_BEFORE = "_omnium_prepared_sent_before"
+
+
+@registry.prepares(JobKind.ORDER_EXPORT)
+def prepare_order_exports(jobs: list[ExternalSyncJob]) -> None:
+    """Read a claimed batch's orders, and which were sent before, in a few queries.
+
+    Per job that would be four queries of Django's CPU time around one Omnium call; a
+    backlog drains faster when they are read once per batch.
+    """
+    by_tenant: dict[Any, list[ExternalSyncJob]] = {}
+    for job in jobs:
+        by_tenant.setdefault(job.tenant.tenant_id, []).append(job)
+    adapter = get_adapter()
+    for tenant_id, group in by_tenant.items():
+        records = adapter.orders_for_export(tenant_id, [job.object_id for job in group])
+        for job in group:
+            if job.object_id in records:  # a missing order is looked for again by its job
+                setattr(job, PREPARED_ORDER, records[job.object_id])
+    sent = set(
+        ExternalSyncJob.objects.filter(
+            tenant_id__in={job.tenant_id for job in jobs},
+            kind=JobKind.ORDER_EXPORT,
+            object_id__in=[job.object_id for job in jobs],
+            status=JobStatus.SUCCEEDED,
+        ).values_list("tenant_id", "object_id")
+    )
+    for job in jobs:
+        setattr(job, PREPARED_SENT_BEFORE, (job.tenant_id, job.object_id) in sent)
+
 
 @registry.handles(JobKind.ORDER_EXPORT, queue=Queue.ORDER, direction=Direction.OUTBOUND)
 def export_order(job: ExternalSyncJob) -> dict[str, Any]:
     """Send the Flow order's current state to Omnium (see the module docstring)."""
     extension = active_extension(job)
-    order = get_adapter().order_for_export(extension.tenant_id, job.object_id)
+    order = getattr(job, PREPARED_ORDER, None) or get_adapter().order_for_export(
+        extension.tenant_id, job.object_id
+    )
     if order is None:
         return skipped("The order no longer exists in Flow.")
     options = export_options(extension)
@@ -81,6 +115,9 @@ def _sent_before(job: ExternalSyncJob) -> bool:
     """
     if job.result.get("orderId"):  # this job sent it on an earlier run and is running again
         return True
+    prepared = getattr(job, PREPARED_SENT_BEFORE, None)
+    if prepared is not None:
+        return prepared
     return (
         ExternalSyncJob.objects.filter(
             tenant_id=job.tenant_id,
