@@ -18,7 +18,7 @@ from ..mapping.records import (
     StoreRecord,
 )
 
-# The annotation ``order_for_export`` puts on the order: its store's stock-master flag.
+# The annotation ``orders_for_export`` puts on each order: its store's stock-master flag.
 FLOW_STOCK_MASTER = "omnium_flow_stock_master"
 
 
@@ -58,7 +58,8 @@ class OrderAdapterMixin:
 
     def orders_for_export(self, tenant_id: Any, pks: Iterable[Any]) -> dict[str, OrderRecord]:
         """Records of the tenant's orders among ``pks``, by ``str(pk)``; three queries for
-        any number of orders (the engine reads a claimed batch's orders at once)."""
+        any number of orders (the engine reads a claimed batch's orders at once). A host
+        that reads its orders differently overrides this, not ``order_for_export``."""
         orders = (
             get_order_model()
             .objects.filter(tenant_id=tenant_id, pk__in=list(pks))
