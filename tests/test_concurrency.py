@@ -153,3 +153,35 @@ def test_two_imports_creating_the_same_new_customer_at_once_share_it(extension, 
     assert result["outcome"] == "created"
     (kari,) = Customer.objects.all()
     assert {o.customer for o in Order.objects.all()} == {kari}
+
+
+def test_a_pending_job_is_not_claimed_while_a_change_that_joined_it_is_uncommitted(omnium):
+    # A second change of an object joins its pending job. Until that change commits, no
+    # worker may claim the job: it would read the object without the change, and the
+    # change would then never be sent (it found the job pending, not running).
+    job_id, _ = engine.enqueue(JobKind.ORDER_EXPORT, tenant_id=omnium.pk, object_id="42")
+    joined, commit = threading.Event(), threading.Event()
+    results: list[tuple[int, bool]] = []
+
+    def change() -> None:
+        try:
+            with transaction.atomic():
+                results.append(
+                    engine.enqueue(JobKind.ORDER_EXPORT, tenant_id=omnium.pk, object_id="42")
+                )
+                joined.set()
+                commit.wait(10)
+        finally:
+            joined.set()
+            connection.close()
+
+    thread = threading.Thread(target=change)
+    thread.start()
+    joined.wait(10)
+    try:
+        assert engine.claim(Queue.ORDER, worker="early").jobs == []
+    finally:
+        commit.set()
+        thread.join()
+    assert results == [(job_id, False)]
+    assert [job.pk for job in engine.claim(Queue.ORDER, worker="after").jobs] == [job_id]
