@@ -8,12 +8,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from flow_stub_project.flow.models import Order, Store
 from omnium_integration.enums import ACTIVE_STATUSES, JobKind, JobStatus, Queue
+from omnium_integration.host import FlowAdapter, get_adapter
 from omnium_integration.jobs import engine
 from omnium_integration.models import ExternalSyncJob
 from omnium_integration.receivers import capture_suppressed
@@ -130,6 +133,35 @@ def test_a_change_after_the_batch_was_read_reaches_omnium(omnium, sandbox, store
     drain()
     assert sandbox.state.orders["POS1001"]["customerId"] == "C1"
     assert sandbox.call_count(POS) == 1
+
+
+class OwnStockMasterAdapter(FlowAdapter):
+    """A host that decides the stock-master flag in Python and reads orders one at a time."""
+
+    read: list = []
+
+    def is_flow_stock_master(self, store) -> bool:
+        return store.uid == "oslo_city"
+
+    def order_for_export(self, tenant_id, pk):
+        self.read.append(pk)
+        return super().order_for_export(tenant_id, pk)
+
+
+def test_a_hosts_own_order_reading_and_stock_master_flag_are_honoured(omnium, sandbox, store):
+    make_order(store)
+    OwnStockMasterAdapter.read.clear()
+    with override_settings(
+        OMNIUM_INTEGRATION={
+            **settings.OMNIUM_INTEGRATION,
+            "ADAPTER": f"{__name__}.OwnStockMasterAdapter",
+        }
+    ):
+        record = get_adapter().orders_for_export(store.tenant_id, [Order.objects.get().pk])
+        assert [r.store.flow_stock_master for r in record.values()] == [True]
+        drain()
+    assert OwnStockMasterAdapter.read == [str(Order.objects.get().pk)]  # no batch read-ahead
+    assert "POS1001" in sandbox.state.orders
 
 
 def test_a_later_change_of_a_sent_sale_only_patches_its_header(omnium, sandbox, store):

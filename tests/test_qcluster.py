@@ -12,7 +12,7 @@ from flow_stub_project.devstack import start_engine, stop, wait_for
 from omnium_integration import tasks
 from omnium_integration.enums import JobStatus, Queue
 from omnium_integration.jobs import engine
-from omnium_integration.models import ExternalSyncJob
+from omnium_integration.models import ExternalSyncJob, JobSource
 from omnium_integration.schedules import ensure_schedules
 from tests.conftest import read_runs
 from tests.testapp.handlers import RECORD
@@ -31,6 +31,24 @@ def test_a_committed_transaction_kicks_its_queue_once(
     assert [k.key for k in kicks] == [ORDER_Q]  # one drain task, on the queue's own cluster
     assert kicks[0].task["func"] == "omnium_integration.tasks.drain"
     assert kicks[0].task["args"] == (ORDER_Q,)
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: each kick is sent by its own
+def test_a_flow_change_joining_a_waiting_job_kicks_again_a_webhook_does_not(extension):
+    # The joining change row-locks the waiting job, so a drain running meanwhile skips
+    # it; the change's own kick brings a drain back once it commits.
+    engine.enqueue(RECORD, tenant_id=extension.pk, object_id="order-1")
+    OrmQ.objects.all().delete()
+    with transaction.atomic():
+        job_id, created = engine.enqueue(RECORD, tenant_id=extension.pk, object_id="order-1")
+    assert not created
+    assert [k.key for k in OrmQ.objects.all()] == [ORDER_Q]
+    OrmQ.objects.all().delete()
+    with transaction.atomic():  # an Omnium event changed nothing in Flow: no lock, no kick
+        engine.enqueue(
+            RECORD, tenant_id=extension.pk, object_id="order-1", source=JobSource.WEBHOOK
+        )
+    assert not OrmQ.objects.exists()
 
 
 def test_a_rolled_back_transaction_kicks_nothing(extension, django_capture_on_commit_callbacks):

@@ -11,6 +11,11 @@ from ..conf import get_host_model
 from ..models import StoreExtension, TenantExtension
 
 
+def overrides(adapter: object, name: str, base: type) -> bool:
+    """Whether the host's adapter replaced ``base.name`` with its own method."""
+    return getattr(type(adapter), name) is not getattr(base, name)
+
+
 class BaseAdapter:
     """Tenant and store resolution shared by every domain, and finding Flow objects."""
 

@@ -17,8 +17,9 @@ from ..mapping.records import (
     PaymentRecord,
     StoreRecord,
 )
+from .base import BaseAdapter, overrides
 
-# The annotation ``orders_for_export`` puts on each order: its store's stock-master flag.
+# What ``orders_for_export`` puts on each order's store: its stock-master flag.
 FLOW_STOCK_MASTER = "omnium_flow_stock_master"
 
 
@@ -63,13 +64,22 @@ class OrderAdapterMixin:
         orders = (
             get_order_model()
             .objects.filter(tenant_id=tenant_id, pk__in=list(pks))
-            # The store's stock-master flag comes with the order. The original order of a
-            # return comes with its lines, by the prefetch; a sale has none to fetch.
+            # The original order of a return comes with its lines, by the prefetch; a sale
+            # has none to fetch.
             .select_related("store", "customer__tenant")
             .prefetch_related("lines", "payments", "original_order__lines")
-            .annotate(**{FLOW_STOCK_MASTER: self.flow_stock_master_flag("store")})
         )
-        return {str(order.pk): self.order_record(order) for order in orders}
+        # The store's stock-master flag comes with the order, unless the host decides it
+        # in Python (an override of ``is_flow_stock_master``).
+        flag_in_sql = not overrides(self, "is_flow_stock_master", BaseAdapter)
+        if flag_in_sql:
+            orders = orders.annotate(**{FLOW_STOCK_MASTER: self.flow_stock_master_flag("store")})
+        records = {}
+        for order in orders:
+            if flag_in_sql:
+                setattr(order.store, FLOW_STOCK_MASTER, getattr(order, FLOW_STOCK_MASTER))
+            records[str(order.pk)] = self.order_record(order)
+        return records
 
     def order_record(self, order: Model) -> OrderRecord:
         original = order.original_order
@@ -80,9 +90,7 @@ class OrderAdapterMixin:
             kind=self.order_kind(order),
             state=self.order_state(order),
             currency=order.currency,
-            store=self.store_record(
-                order.store, flow_stock_master=getattr(order, FLOW_STOCK_MASTER, None)
-            ),
+            store=self.store_record(order.store),
             lines=self.order_line_records(order),
             payments=tuple(self.payment_record(p) for p in order.payments.all()),
             customer=None if customer is None else self.customer_record(customer),
@@ -145,8 +153,8 @@ class OrderAdapterMixin:
             created_at=payment.created_at,
         )
 
-    def store_record(self, store: Model, *, flow_stock_master: bool | None = None) -> StoreRecord:
-        """``flow_stock_master``: the store's flag when the caller has read it already."""
+    def store_record(self, store: Model) -> StoreRecord:
+        flow_stock_master = getattr(store, FLOW_STOCK_MASTER, None)  # read with the order?
         if flow_stock_master is None:
             flow_stock_master = self.is_flow_stock_master(store)
         return StoreRecord(

@@ -12,10 +12,10 @@ Guarantees, and how they are kept:
 
 * A job is written in the caller's transaction: ``enqueue`` is an INSERT on the caller's
   connection (inside a savepoint), so a rolled-back change leaves no job.
-* At most one active job per (tenant, kind, object): a partial unique index. A change
-  while the job waits is absorbed by it (the handler reads current state), and holds
-  the job's row lock until it commits, so no worker runs the job without it; a change
-  while it runs sets ``rerun`` so it runs once more.
+* At most one active job per (tenant, kind, object): a partial unique index. A Flow
+  change while the job waits is absorbed by it (the handler reads current state), and
+  holds the job's row lock until it commits, so no worker runs the job without it; a
+  change while it runs sets ``rerun`` so it runs once more.
 * No job runs in two workers at once: the claim takes due rows with ``SELECT ... FOR
   UPDATE SKIP LOCKED`` on PostgreSQL; where the database has no row locks (SQLite) the
   claim is a compare-and-swap UPDATE that re-checks "still due" on every row, and
@@ -121,12 +121,19 @@ def enqueue(
         active = ExternalSyncJob.objects.filter(
             tenant_id=tenant_id, kind=spec.kind, object_id=object_id, status__in=ACTIVE_STATUSES
         )
-        # A running job is flagged to run again. The UPDATE also row-locks a pending job
-        # until the caller commits, so no worker claims it (SKIP LOCKED) and reads the
-        # object before this change is visible.
-        active.update(
-            rerun=Case(When(status=JobStatus.RUNNING, then=Value(True)), default=F("rerun"))
-        )
+        if source == JobSource.SIGNAL:
+            # The caller changed the object. A running job is flagged to run again; a
+            # pending one is row-locked until the caller commits, so no worker claims it
+            # (SKIP LOCKED) and reads the object without this change. The kick makes
+            # sure a drain that skipped it comes back.
+            active.update(
+                rerun=Case(When(status=JobStatus.RUNNING, then=Value(True)), default=F("rerun"))
+            )
+            dispatch.kick_on_commit(spec.queue)
+        else:
+            # A command, the poll or a webhook changed nothing in Flow: a pending job reads
+            # the same state either way, and bulk callers hold no locks on other jobs.
+            active.filter(status=JobStatus.RUNNING).update(rerun=True)
         existing = active.values_list("pk", flat=True).first()
         if existing is not None:
             return existing, False

@@ -36,6 +36,8 @@ from ..client import OmniumClient, get_client
 from ..enums import Direction, JobKind, JobStatus, Queue
 from ..exceptions import OmniumConflict, PermanentError, RetryableError
 from ..host import get_adapter
+from ..host.base import overrides
+from ..host.orders import OrderAdapterMixin
 from ..jobs import registry
 from ..mapping.options import ExportOptions
 from ..mapping.orders import (
@@ -64,10 +66,14 @@ def prepare_order_exports(jobs: list[ExternalSyncJob]) -> None:
     Per job that would be four queries of Django's CPU time around one Omnium call; a
     backlog drains faster when they are read once per batch.
     """
+    adapter = get_adapter()
+    if overrides(adapter, "order_for_export", OrderAdapterMixin) and not overrides(
+        adapter, "orders_for_export", OrderAdapterMixin
+    ):
+        return  # the host reads its orders its own way, one at a time: let it
     by_tenant: dict[Any, list[ExternalSyncJob]] = {}
     for job in jobs:
         by_tenant.setdefault(job.tenant.tenant_id, []).append(job)
-    adapter = get_adapter()
     for tenant_id, group in by_tenant.items():
         records = adapter.orders_for_export(tenant_id, [job.object_id for job in group])
         for job in group:
