@@ -97,6 +97,54 @@ def engines(order_workers: int = 2, receivement_workers: int = 2) -> Iterator[No
             devstack.stop(process)
 
 
+# A POS sale as the benchmarks make it: three lines (one discounted, one of 0.29) and a card.
+SALE_LINES = [
+    {"sku": "SKU-1", "name": "Shirt", "quantity": 2, "unit_price": 19950},
+    {"sku": "SKU-2", "name": "Socks", "quantity": 1, "unit_price": 2900, "discount": 500},
+    {"sku": "SKU-3", "name": "Bag", "quantity": 1, "unit_price": 29},
+]
+SALE_TOTAL = 2 * 19950 + 2900 - 500 + 29
+
+
+def bench_store(extension):
+    from flow_stub_project.flow.models import Store
+
+    return Store.objects.create(
+        tenant=extension.tenant, uid="bench_store", name="Bench", country_code="NO"
+    )
+
+
+def pos_sale(store):
+    """One sale the way the till makes it: open, add lines, settle; one transaction."""
+    from django.db import transaction
+
+    from flow_stub_project.flow import pos
+
+    with transaction.atomic():
+        order = pos.create_order(store, SALE_LINES)
+        pos.settle(order, [{"method": "Card", "amount": SALE_TOTAL}])
+    return order
+
+
+def drain_worker(db: str, commands, barrier, results) -> None:
+    """A :class:`Pool` target: each round, drain the order queue until nothing is due."""
+    os.environ["BENCH_CHILD"] = "1"
+    setup_django(db)
+    from django.db import connection
+
+    from omnium_integration.enums import Queue
+    from omnium_integration.jobs import engine
+
+    connection.ensure_connection()
+    while commands.get() is not None:
+        barrier.wait()
+        cpu = time.process_time()
+        claimed = 0
+        while claimed_now := engine.drain(Queue.ORDER.value).claimed:
+            claimed += claimed_now
+        results.put((claimed, time.process_time() - cpu))
+
+
 def _wipe(tenant) -> None:
     """Delete a tenant and everything it owns, children before the rows they protect."""
     from flow_stub_project.flow.models import Order, OrderReceipt, PurchaseOrder, Receivement

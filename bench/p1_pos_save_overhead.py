@@ -17,7 +17,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from bench.common import figure, fresh_tenant, parse_args, setup_django
+from bench.common import bench_store, figure, fresh_tenant, parse_args, pos_sale, setup_django
 
 
 def main() -> None:
@@ -29,30 +29,15 @@ def main() -> None:
         ),
     )
     setup_django(args.db)
-    from django.db import transaction
 
-    from flow_stub_project.flow import pos
-    from flow_stub_project.flow.models import Order, Store
+    from flow_stub_project.flow.models import Order
     from omnium_integration import receivers
     from omnium_integration.models import ExternalSyncJob
 
     extension = fresh_tenant()
     extension.send_order_receipt_to_omnium = True
     extension.save()
-    store = Store.objects.create(
-        tenant=extension.tenant, uid="bench_store", name="Bench", country_code="NO"
-    )
-    lines = [
-        {"sku": "SKU-1", "name": "Shirt", "quantity": 2, "unit_price": 19950},
-        {"sku": "SKU-2", "name": "Socks", "quantity": 1, "unit_price": 2900, "discount": 500},
-        {"sku": "SKU-3", "name": "Bag", "quantity": 1, "unit_price": 29},
-    ]
-    total = 2 * 19950 + 2900 - 500 + 29
-
-    def sale() -> None:
-        with transaction.atomic():
-            order = pos.create_order(store, lines)
-            pos.settle(order, [{"method": "Card", "amount": total}])
+    store = bench_store(extension)
 
     def set_mode(mode: str) -> None:
         receivers.disconnect_receivers()
@@ -64,13 +49,13 @@ def main() -> None:
     timings: dict[str, list[float]] = {mode: [] for mode in modes}
     for mode in modes:  # warm up every path once
         set_mode(mode)
-        sale()
+        pos_sale(store)
     for _ in range(args.rounds):
         for mode in modes:
             set_mode(mode)
             started = time.perf_counter()
             for _ in range(args.per_round):
-                sale()
+                pos_sale(store)
             timings[mode].append((time.perf_counter() - started) / args.per_round)
     set_mode("on")
 

@@ -16,7 +16,16 @@ from __future__ import annotations
 import threading
 import time
 
-from bench.common import engines, figure, parse_args, percentile, sandbox_tenant, setup_django
+from bench.common import (
+    bench_store,
+    engines,
+    figure,
+    parse_args,
+    percentile,
+    pos_sale,
+    sandbox_tenant,
+    setup_django,
+)
 
 WATCH_INTERVAL = 0.002  # seconds between the watcher's looks at the sandbox
 
@@ -59,10 +68,7 @@ def main() -> None:
         ),
     )
     setup_django(args.db)
-    from django.db import transaction
 
-    from flow_stub_project.flow import pos
-    from flow_stub_project.flow.models import Store
     from omnium_integration.enums import JobStatus
     from omnium_integration.models import ExternalSyncJob
     from omnium_integration.sandbox import OmniumSandbox
@@ -72,19 +78,10 @@ def main() -> None:
     extension = sandbox_tenant(sandbox)
     extension.send_order_receipt_to_omnium = True
     extension.save()
-    store = Store.objects.create(
-        tenant=extension.tenant, uid="bench_store", name="Bench", country_code="NO"
-    )
-    lines = [
-        {"sku": "SKU-1", "name": "Shirt", "quantity": 2, "unit_price": 19950},
-        {"sku": "SKU-2", "name": "Socks", "quantity": 1, "unit_price": 2900, "discount": 500},
-    ]
-    total = 2 * 19950 + 2900 - 500
+    store = bench_store(extension)
 
     def sale() -> tuple[str, float]:
-        with transaction.atomic():
-            order = pos.create_order(store, lines)
-            pos.settle(order, [{"method": "Card", "amount": total}])
+        order = pos_sale(store)
         return sanitize_uid(order.uid), time.perf_counter()
 
     watcher = ArrivalWatcher(sandbox)

@@ -36,37 +36,15 @@ Goal (issue 9): engine jobs/s / bare calls/s >= 0.8.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import statistics
 import time
 
-from bench.common import Pool, figure, fresh_tenant, parse_args, setup_django
+from bench.common import Pool, drain_worker, figure, fresh_tenant, parse_args, setup_django
 
 LATENCY = 0.05  # seconds added by the sandbox to every /api call
 BARE_CLIENT = ("bench-bare", "bench-bare-secret")
 BARE_TENANT = "bare"  # the bare loop's Omnium tenant, apart from the engine's
 ORDERS = "POST /api/Orders"
-
-
-def _engine_worker(db: str, commands, barrier, results) -> None:
-    os.environ["BENCH_CHILD"] = "1"
-    setup_django(db)
-    from django.db import connection
-
-    from omnium_integration.enums import Queue
-    from omnium_integration.jobs import engine
-
-    connection.ensure_connection()
-    while commands.get() is not None:
-        barrier.wait()
-        cpu = time.process_time()
-        claimed = 0
-        while True:
-            stats = engine.drain(Queue.ORDER.value)
-            claimed += stats.claimed
-            if not stats.claimed:
-                break
-        results.put((claimed, time.process_time() - cpu))
 
 
 def _bare_worker(url: str, commands, barrier, results) -> None:
@@ -91,34 +69,6 @@ def _bare_worker(url: str, commands, barrier, results) -> None:
         results.put((created, time.process_time() - cpu))
 
 
-def completed_sales(store, count: int):
-    """``count`` completed one-line sales, written in bulk (no signal, so no job yet)."""
-    from django.utils import timezone
-
-    from flow_stub_project.flow.models import Order, OrderLine, OrderPayment
-
-    now = timezone.now()
-    orders = Order.objects.bulk_create(
-        Order(
-            tenant=store.tenant,
-            store=store,
-            uid=f"POS-{n:05d}",
-            state=Order.State.COMPLETED,
-            currency=store.tenant.currency,
-            completed_at=now,
-        )
-        for n in range(count)
-    )
-    OrderLine.objects.bulk_create(
-        OrderLine(order=o, uid="1", sku="SKU-1", name="Product", quantity=1, unit_price=9990)
-        for o in orders
-    )
-    OrderPayment.objects.bulk_create(
-        OrderPayment(order=o, uid=f"{o.uid}-pay-1", method="Card", amount=9990) for o in orders
-    )
-    return orders
-
-
 def main() -> None:
     args = parse_args(
         __doc__.splitlines()[0],
@@ -140,6 +90,7 @@ def main() -> None:
     from omnium_integration.sandbox import OmniumSandbox
     from omnium_integration.sync.outbound import export_options
     from omnium_integration.tokens import fetch_token
+    from tests.flow_factories import completed_sales
 
     sandbox = OmniumSandbox().start()
     extension = fresh_tenant()
@@ -165,7 +116,7 @@ def main() -> None:
 
     ctx = mp.get_context("spawn")
     bare = Pool(ctx, args.workers, _bare_worker, sandbox.url)
-    engine = Pool(ctx, args.workers, _engine_worker, args.db)
+    engine = Pool(ctx, args.workers, drain_worker, args.db)
     bare_rates, engine_rates, bare_cpu, engine_cpu = [], [], [], []
     try:
         for round_ in range(args.rounds):

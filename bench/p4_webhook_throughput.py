@@ -56,25 +56,22 @@ def _client(url: str, commands, barrier, results) -> None:
 
 
 def order_event(event_id: str, order_id: str) -> bytes:
-    """An Omnium order event as its subscription posts it (spec omnium-api §13.3)."""
+    """An Omnium order event as its subscription posts it (the sandbox's envelope)."""
+    from omnium_integration.sandbox.events import envelope
+
     return json.dumps(
-        {
-            "id": event_id,
-            "operationId": 111102,
-            "timestamp": "2026-02-17T07:23:07.638Z",
-            "message": "Workflow completed",
-            "className": "Order",
-            "subClassName": "ClickAndCollect",
-            "objectId": order_id,
-            "objectNumber": order_id,
-            "category": "Workflow",
-            "market": "NOR",
-            "storeId": "oslo_city",
-            "status": "New",
-            "previousStatus": "",
-            "isError": False,
-            "origin": "POST /api/Orders",
-        }
+        envelope(
+            id=event_id,
+            operationId=111102,
+            message="Workflow completed",
+            subClassName="ClickAndCollect",
+            objectId=order_id,
+            category="Workflow",
+            market="NOR",
+            storeId="oslo_city",
+            status="New",
+            origin="POST /api/Orders",
+        )
     ).encode()
 
 

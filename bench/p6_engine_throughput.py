@@ -21,29 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import Timer, figure, fresh_tenant, parse_args, setup_django
+from bench.common import Pool, Timer, drain_worker, figure, fresh_tenant, parse_args, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _engine_worker(db: str, ready, go, done) -> None:
-    os.environ["BENCH_CHILD"] = "1"
-    setup_django(db)
-    from django.db import connection
-
-    from omnium_integration.enums import Queue
-    from omnium_integration.jobs import engine
-
-    connection.ensure_connection()
-    ready.release()
-    go.wait()
-    claimed = 0
-    while True:
-        stats = engine.drain(Queue.ORDER.value)
-        claimed += stats.claimed
-        if not stats.claimed:
-            break
-    done.put(claimed)
 
 
 def run_engine(db: str, jobs: int, workers: int) -> float:
@@ -66,21 +46,14 @@ def run_engine(db: str, jobs: int, workers: int) -> float:
         )
         for i in range(jobs)
     )
-    ctx = mp.get_context("spawn")
-    ready, go, done = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_engine_worker, args=(db, ready, go, done)) for _ in range(workers)]
-    for p in procs:
-        p.start()
-    for _ in procs:
-        ready.acquire()
-    with Timer() as t:
-        go.set()
-        total = sum(done.get() for _ in procs)
-        for p in procs:
-            p.join()
+    pool = Pool(mp.get_context("spawn"), workers, drain_worker, db)
+    try:
+        seconds, total, _cpu = pool.run([True] * workers)
+    finally:
+        pool.close()
     succeeded = ExternalSyncJob.objects.filter(status=JobStatus.SUCCEEDED).count()
     assert total == jobs == succeeded, (total, jobs, succeeded)
-    return jobs / t.seconds
+    return jobs / seconds
 
 
 def run_django_q(db: str, jobs: int, workers: int) -> float:

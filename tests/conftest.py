@@ -106,3 +106,23 @@ def api_client(tenant):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {new_api_token(tenant, 'pos-1').key}")
     return client
+
+
+# Omnium's order types the import takes (the sandbox's subscription filters on them).
+IMPORTED_TYPES = ["ClickAndCollect", "Online", "OnlineOrder"]
+
+
+def subscribe_live_flow(omnium, sandbox, live_server) -> TenantExtension:
+    """Give ``omnium`` its handling tasks and subscribe Flow's live webhook in Omnium."""
+    from django.urls import reverse
+
+    omnium.click_collect_orderhandling_uid = "cc_pickup"
+    omnium.online_order_handling_uid = "web_shipping"
+    omnium.save()
+    url = live_server.url + reverse("omnium_integration:events", args=[omnium.tenant.uid])
+    sandbox.subscribe(
+        url,
+        headers={"Authorization": f"Bearer {omnium.webhook_secret}"},
+        order_types=IMPORTED_TYPES,
+    )
+    return omnium

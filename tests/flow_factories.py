@@ -136,3 +136,27 @@ def make_receipt(order: Order, uid="R-1", *, pdf=PDF, settled=True, **fields) ->
     )
     values.update(fields)
     return OrderReceipt.objects.create(tenant=order.tenant, order=order, uid=uid, **values)
+
+
+def completed_sales(store, count: int) -> list[Order]:
+    """``count`` completed one-line sales, written in bulk (no signal, so no job yet)."""
+    now = timezone.now()
+    orders = Order.objects.bulk_create(
+        Order(
+            tenant=store.tenant,
+            store=store,
+            uid=f"POS-{n:05d}",
+            state=Order.State.COMPLETED,
+            currency=store.tenant.currency,
+            completed_at=now,
+        )
+        for n in range(count)
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(order=o, uid="1", sku="SKU-1", name="Product", quantity=1, unit_price=9990)
+        for o in orders
+    )
+    OrderPayment.objects.bulk_create(
+        OrderPayment(order=o, uid=f"{o.uid}-pay-1", method="Card", amount=9990) for o in orders
+    )
+    return orders

@@ -28,7 +28,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
-from django.urls import reverse
 
 from flow_stub_project.devstack import wait_for
 from flow_stub_project.flow import pos
@@ -43,6 +42,7 @@ from omnium_integration.enums import (
 from omnium_integration.jobs import clock
 from omnium_integration.models import ExternalSyncJob, ImportedOrder, InboundEvent, JobAttempt
 from omnium_integration.transform import sanitize_uid
+from tests.conftest import subscribe_live_flow
 from tests.drain_worker import DrainWorkers
 from tests.omnium_orders import omnium_line, omnium_order
 
@@ -76,7 +76,6 @@ OMNIUM_TROUBLE = re.compile(
     r"Omnium answered (429|5\d\d)|Omnium did not answer within|connection to Omnium failed"
 )
 POS_ORDERS = "POST /api/Orders"
-IMPORTED_TYPES = ["ClickAndCollect", "Online", "OnlineOrder"]
 
 
 @pytest.fixture
@@ -88,16 +87,7 @@ def flow(omnium, store, sandbox, live_server, settings):
         "LEASE_SECONDS": LEASE_SECONDS,
         "READ_TIMEOUT": READ_TIMEOUT,
     }
-    omnium.click_collect_orderhandling_uid = "cc_pickup"
-    omnium.online_order_handling_uid = "web_shipping"
-    omnium.save()
-    url = live_server.url + reverse("omnium_integration:events", args=[omnium.tenant.uid])
-    sandbox.subscribe(
-        url,
-        headers={"Authorization": f"Bearer {omnium.webhook_secret}"},
-        order_types=IMPORTED_TYPES,
-    )
-    return omnium
+    return subscribe_live_flow(omnium, sandbox, live_server)
 
 
 def web_orders(sandbox, rng: random.Random) -> dict[str, dict]:

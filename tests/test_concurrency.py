@@ -15,16 +15,16 @@ from collections import Counter
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from flow_stub_project.devstack import wait_for
-from flow_stub_project.flow.models import Customer, Order, OrderLine, OrderPayment
+from flow_stub_project.flow.models import Customer, Order
 from omnium_integration.enums import AttemptOutcome, JobKind, JobStatus, Queue
 from omnium_integration.jobs import engine
 from omnium_integration.models import ExternalSyncJob, JobAttempt, JobSource
 from omnium_integration.sync.inbound_orders import apply_order
 from omnium_integration.transform import sanitize_uid
 from tests.drain_worker import DrainWorkers
+from tests.flow_factories import completed_sales
 from tests.omnium_orders import omnium_order
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -34,30 +34,6 @@ WORKERS = 4
 # Small claims: 500 of them, four workers competing for the same due rows on each one.
 CLAIM_BATCH_SIZE = 10
 POS_ORDERS = "POST /api/Orders"
-
-
-def completed_sales(store, count: int) -> list[Order]:
-    """``count`` completed one-line sales, written in bulk (no signal, so no job yet)."""
-    now = timezone.now()
-    orders = Order.objects.bulk_create(
-        Order(
-            tenant=store.tenant,
-            store=store,
-            uid=f"POS-{n:05d}",
-            state=Order.State.COMPLETED,
-            currency=store.tenant.currency,
-            completed_at=now,
-        )
-        for n in range(count)
-    )
-    OrderLine.objects.bulk_create(
-        OrderLine(order=o, uid="1", sku="SKU-1", name="Product", quantity=1, unit_price=9990)
-        for o in orders
-    )
-    OrderPayment.objects.bulk_create(
-        OrderPayment(order=o, uid=f"{o.uid}-pay-1", method="Card", amount=9990) for o in orders
-    )
-    return orders
 
 
 @pytest.mark.slow

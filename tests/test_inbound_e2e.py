@@ -13,7 +13,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from flow_stub_project.flow.models import Customer, Order
@@ -25,27 +24,17 @@ from omnium_integration.models import ExternalSyncJob, ImportedOrder, InboundEve
 from omnium_integration.sync.order_poll import PAGE_SIZE, poll_tenant
 from omnium_integration.transform import parse_omnium_datetime
 from omnium_integration.workdays import pickup_deadline, time_zone_for
+from tests.conftest import subscribe_live_flow
 from tests.omnium_orders import omnium_line, omnium_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-IMPORTED_TYPES = ["ClickAndCollect", "Online", "OnlineOrder"]
 
 
 @pytest.fixture
 def flow(omnium, store, sandbox, live_server):
     """Flow live, its tenant's extension configured, Omnium's webhook subscription on it."""
-    omnium.click_collect_orderhandling_uid = "cc_pickup"
-    omnium.online_order_handling_uid = "web_shipping"
     omnium.click_collect_expiry_days = 2
-    omnium.save()
-    url = live_server.url + reverse("omnium_integration:events", args=[omnium.tenant.uid])
-    sandbox.subscribe(
-        url,
-        headers={"Authorization": f"Bearer {omnium.webhook_secret}"},
-        order_types=IMPORTED_TYPES,
-    )
-    return omnium
+    return subscribe_live_flow(omnium, sandbox, live_server)
 
 
 def settle(sandbox) -> None:

@@ -100,6 +100,40 @@ class _Job:
     epoch: int = field(default=0, compare=False)
 
 
+def envelope(**fields: Any) -> dict:
+    """An Omnium event envelope with every documented field (spec §13.3); ``fields`` win."""
+    object_id = fields.get("objectId", "")
+    event = {
+        "id": "",
+        "operationId": 0,
+        "timestamp": format_date(omnium_now()),
+        "message": "",
+        "className": "Order",
+        "subClassName": "",
+        "objectId": object_id,
+        "objectNumber": object_id,
+        "category": "Updated",
+        "market": "",
+        "storeId": "",
+        "user": "ApiUser",
+        "userId": "",
+        "employee": "",
+        "employeeId": "",
+        "status": "",
+        "previousStatus": "",
+        "isError": False,
+        "isRead": False,
+        "origin": "",
+        "tags": [],
+        "externalIds": [],
+        "properties": [],
+        "attachments": [],
+        "references": [],
+    }
+    event.update(fields)
+    return event
+
+
 class EventEmitter:
     """Builds envelopes, matches them to subscriptions and delivers them on a thread."""
 
@@ -194,37 +228,8 @@ class EventEmitter:
         return "".join(self.rng.choice(ID_ALPHABET) for _ in range(20))
 
     def envelope(self, **fields: Any) -> dict:
-        """An event envelope with every documented field (spec §13.3)."""
-        object_id = fields.get("objectId", "")
-        event = {
-            "id": self.new_id(),
-            "operationId": 0,
-            "timestamp": format_date(omnium_now()),
-            "message": "",
-            "className": "Order",
-            "subClassName": "",
-            "objectId": object_id,
-            "objectNumber": object_id,
-            "category": "Updated",
-            "market": "",
-            "storeId": "",
-            "user": "ApiUser",
-            "userId": "",
-            "employee": "",
-            "employeeId": "",
-            "status": "",
-            "previousStatus": "",
-            "isError": False,
-            "isRead": False,
-            "origin": "",
-            "tags": [],
-            "externalIds": [],
-            "properties": [],
-            "attachments": [],
-            "references": [],
-        }
-        event.update(fields)
-        return event
+        """An event envelope with a new id (see :func:`envelope`)."""
+        return envelope(**{"id": self.new_id(), **fields})
 
     def publish(self, tenant: str, event: dict) -> None:
         """Record an event and deliver it to every matching subscription."""
