@@ -225,12 +225,17 @@ class Command(BaseCommand):
             lambda: Customer.objects.filter(uid=customer["uid"]).exclude(external_id="").first(),
             "the customer's Omnium id stored back in Flow",
         )
+        # The receipt job creates the invoice, then attaches the PDF: wait for both.
         invoice = self.wait(
             lambda: next(
-                (i for i in self.sandbox.state.invoices.values() if i.get("orderId") == omnium_id),
+                (
+                    i
+                    for i in self.sandbox.state.invoices.values()
+                    if i.get("orderId") == omnium_id and i.get("assets")
+                ),
                 None,
             ),
-            "the receipt as an Omnium invoice",
+            "the receipt as an Omnium invoice with its PDF",
         )
         total = Decimal(str(omnium_order["orderForm"]["total"]))
         self.say(
@@ -239,8 +244,8 @@ class Command(BaseCommand):
             f"total {total} NOK, market {omnium_order['marketId']}",
         )
         self.say("", f"private customer {flow_customer.external_id} (Flow's externalId set)")
-        files = ", ".join(a.get("fileName", "?") for a in invoice.get("assets") or [])
-        self.say("", f"invoice {invoice['id']} with {files or 'its PDF'}")
+        files = ", ".join(a.get("fileName", "?") for a in invoice["assets"])
+        self.say("", f"invoice {invoice['id']} with {files}")
 
     def goods_in(self) -> None:
         self.title("3. Goods in: a purchase order received in the store")
