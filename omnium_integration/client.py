@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 
 from . import __version__
 from .concurrency import SlotTimeout, slot_pool
@@ -146,6 +146,25 @@ def _summary(response: requests.Response) -> str:
 
 # ---------------------------------------------------------------------------- client
 
+
+def transport_adapter() -> BaseAdapter:
+    """The ``requests`` transport every client session sends through.
+
+    ``HTTP_ADAPTER`` names a factory for another one (an in-process fake Omnium in a
+    host's unit tests, a custom TLS setup); by default it is requests' own, with enough
+    pooled keep-alive connections for every call slot and no silent retries: retrying
+    is the engine's decision.
+    """
+    factory = app_settings.HTTP_ADAPTER
+    if factory is not None:
+        return factory()
+    return HTTPAdapter(
+        pool_connections=1,
+        pool_maxsize=max(int(app_settings.MAX_CONCURRENT_CALLS_PER_TENANT), 10),
+        max_retries=0,
+    )
+
+
 _NO_BODY = object()
 
 
@@ -160,13 +179,7 @@ class OmniumClient:
         self.fingerprint = _fingerprint(extension)
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        # Enough pooled keep-alive connections for every call slot; no silent retries:
-        # retrying is the engine's decision.
-        adapter = HTTPAdapter(
-            pool_connections=1,
-            pool_maxsize=max(int(app_settings.MAX_CONCURRENT_CALLS_PER_TENANT), 10),
-            max_retries=0,
-        )
+        adapter = transport_adapter()
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         # requests reads proxy and CA-bundle variables from the environment on every call

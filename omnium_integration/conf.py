@@ -38,6 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "API_BASE_URL": "https://api.omnium.no",
     "CONNECT_TIMEOUT": 5.0,  # seconds
     "READ_TIMEOUT": 30.0,  # seconds
+    # Import string of a factory returning the ``requests`` transport adapter the client
+    # mounts on its sessions (e.g. an in-process fake Omnium for unit tests); None:
+    # requests' HTTPAdapter.
+    "HTTP_ADAPTER": None,
     # Omnium allows 20 concurrent requests per API user (spec §5); one API user per tenant.
     "MAX_CONCURRENT_CALLS_PER_TENANT": 20,
     # Bulk updates (UpdateMany, AddOrUpdateMany): at most 4 at once per API user (spec §5).
@@ -92,7 +96,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # Keys whose value names an importable object.
-IMPORT_STRINGS = {"ADAPTER"}
+IMPORT_STRINGS = {"ADAPTER", "HTTP_ADAPTER"}
 
 
 class AppSettings:
