@@ -133,14 +133,14 @@ def drain_worker(db: str, commands, barrier, results) -> None:
     from django.db import connection
 
     from omnium_integration.enums import Queue
-    from omnium_integration.jobs import engine
+    from omnium_integration.jobs import worker
 
     connection.ensure_connection()
     while commands.get() is not None:
         barrier.wait()
         cpu = time.process_time()
         claimed = 0
-        while claimed_now := engine.drain(Queue.ORDER.value).claimed:
+        while claimed_now := worker.drain(Queue.ORDER.value).claimed:
             claimed += claimed_now
         results.put((claimed, time.process_time() - cpu))
 

@@ -59,7 +59,7 @@ def main() -> None:
             timings[mode].append((time.perf_counter() - started) / args.per_round)
     set_mode("on")
 
-    jobs = ExternalSyncJob.objects.filter(tenant=extension).count()
+    jobs = ExternalSyncJob.objects.filter(extension=extension).count()
     expected = 2 * (args.rounds * args.per_round + 1)
     assert jobs == expected, (jobs, expected)
     assert Order.objects.filter(tenant=extension.tenant).count() == 3 * (

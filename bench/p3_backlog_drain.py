@@ -12,7 +12,7 @@ same number of worker processes (``--workers``, default 4):
   side, and no id is taken twice.
 * engine: a backlog of real ``order.export`` jobs, one per completed POS sale (written
   in bulk, as ``tests/test_concurrency.py`` builds them); each process runs
-  ``engine.drain`` until nothing is due. Every job reads its sale from Flow's database,
+  ``worker.drain`` until nothing is due. Every job reads its sale from Flow's database,
   maps it and sends it with the integration's client (token cache, call slots).
 
 The processes start once (Django loaded, keep-alive connection or token in hand) and
@@ -140,13 +140,13 @@ def main() -> None:
                     queue=Queue.ORDER,
                     direction=Direction.OUTBOUND,
                     kind=JobKind.ORDER_EXPORT,
-                    tenant=extension,
+                    extension=extension,
                     object_id=str(sale.pk),
                     next_attempt_at=now,
                 )
                 for sale in sales
             )
-            seconds, claimed, cpu = engine.run([True] * args.workers)
+            seconds, claimed, cpu = worker.run([True] * args.workers)
             succeeded = ExternalSyncJob.objects.filter(status=JobStatus.SUCCEEDED).count()
             assert claimed == succeeded == args.jobs, (claimed, succeeded, args.jobs)
             engine_rates.append(args.jobs / seconds)

@@ -144,9 +144,9 @@ def main() -> None:
         close_old_connections()
 
     # Every webhook request stored its event and queued its own import job.
-    stored = InboundEvent.objects.filter(tenant=extension, outcome=InboundEvent.Outcome.QUEUED)
+    stored = InboundEvent.objects.filter(extension=extension, outcome=InboundEvent.Outcome.QUEUED)
     jobs = ExternalSyncJob.objects.filter(
-        tenant=extension, kind=JobKind.ORDER_IMPORT, status=JobStatus.PENDING
+        extension=extension, kind=JobKind.ORDER_IMPORT, status=JobStatus.PENDING
     )
     expected_rows = args.rounds * (total + 2 * args.clients)
     assert stored.count() == jobs.count() == expected_rows, (stored.count(), jobs.count())

@@ -82,7 +82,7 @@ def main() -> None:
                 sold.append(sanitize_uid(order.uid))
         with transaction.atomic():  # a stock count: every SKU of the store changed
             note_stock_changes(
-                tenant_id=stock_store.tenant.omnium_extension.pk,
+                extension_id=stock_store.tenant.omnium_extension.pk,
                 store_id=stock_store.pk,
                 changes=[StockChange(sku) for sku in skus],
                 reason="stock count",

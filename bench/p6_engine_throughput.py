@@ -3,7 +3,7 @@
 Both sides use the same database, the same number of worker processes and the same
 number of jobs, measured side by side in one run:
 
-* engine: N pending ``ExternalSyncJob`` rows, W processes each running ``engine.drain``
+* engine: N pending ``ExternalSyncJob`` rows, W processes each running ``worker.drain``
   (batched claims with SKIP LOCKED, batched finishes) until nothing is due;
 * django-q2: N tasks in its ORM broker (``OrmQ``), one ``qcluster`` with W workers.
 
@@ -40,7 +40,7 @@ def run_engine(db: str, jobs: int, workers: int) -> float:
             queue=Queue.ORDER,
             direction=Direction.OUTBOUND,
             kind=NOOP,
-            tenant=extension,
+            extension=extension,
             object_id=str(i),
             next_attempt_at=now,
         )

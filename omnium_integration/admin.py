@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from .enums import JobStatus
-from .jobs import engine
+from .jobs import manager
 from .models import (
     ExternalSyncJob,
     ImportedOrder,
@@ -239,24 +239,24 @@ class ExternalSyncJobAdmin(ReadOnlyAdmin):
         "id",
         "kind",
         "object_id",
-        "tenant",
+        "extension",
         "status",
         "attempts",
         "next_attempt_at",
         "short_error",
         "updated_at",
     )
-    list_filter = ("queue", "status", "kind", "direction", "tenant", "source")
+    list_filter = ("queue", "status", "kind", "direction", "extension", "source")
     search_fields = ("=object_id", "=id")
     date_hierarchy = "created_at"
     ordering = ("-id",)
-    list_select_related = ("tenant__tenant",)
+    list_select_related = ("extension__tenant",)
     inlines = [JobAttemptInline]
     actions = ["retry_now", "cancel"]
     change_list_template = "admin/omnium_integration/externalsyncjob/change_list.html"
     fields = (
         ("queue", "direction", "kind", "source"),
-        ("tenant", "object_id"),
+        ("extension", "object_id"),
         ("status", "attempts", "failures", "rerun"),
         ("next_attempt_at", "started_at", "finished_at"),
         ("lease_owner", "lease_expires_at"),
@@ -288,12 +288,12 @@ class ExternalSyncJobAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry now", permissions=["operate"])
     def retry_now(self, request: HttpRequest, queryset) -> None:
-        count = engine.retry_now(queryset)
+        count = manager.retry_now(queryset)
         self.message_user(request, f"{count} job(s) will run now.")
 
     @admin.action(description="Cancel", permissions=["operate"])
     def cancel(self, request: HttpRequest, queryset) -> None:
-        count = engine.cancel(queryset)
+        count = manager.cancel(queryset)
         self.message_user(request, f"{count} job(s) cancelled (running jobs finish first).")
 
     def changelist_view(self, request, extra_context=None):
@@ -311,7 +311,7 @@ class ExternalSyncJobAdmin(ReadOnlyAdmin):
 class InboundEventAdmin(ReadOnlyAdmin):
     list_display = (
         "received_at",
-        "tenant",
+        "extension",
         "class_name",
         "sub_class_name",
         "object_id",
@@ -319,11 +319,11 @@ class InboundEventAdmin(ReadOnlyAdmin):
         "outcome",
         "job",
     )
-    list_filter = ("outcome", "class_name", "tenant")
+    list_filter = ("outcome", "class_name", "extension")
     search_fields = ("=object_id", "=event_id")
     date_hierarchy = "received_at"
     fields = (
-        "tenant",
+        "extension",
         "event_id",
         "class_name",
         "sub_class_name",
@@ -351,7 +351,7 @@ class ImportedOrderAdmin(ReadOnlyAdmin):
 
     list_display = (
         "omnium_order_id",
-        "tenant",
+        "extension",
         "order_type",
         "omnium_status",
         "outcome",
@@ -359,11 +359,11 @@ class ImportedOrderAdmin(ReadOnlyAdmin):
         "omnium_modified",
         "imported_at",
     )
-    list_filter = ("outcome", "order_type", "tenant")
+    list_filter = ("outcome", "order_type", "extension")
     search_fields = ("=omnium_order_id",)
     date_hierarchy = "imported_at"
     fields = (
-        "tenant",
+        "extension",
         "omnium_order_id",
         "order",
         "order_type",
@@ -380,7 +380,7 @@ class ImportedOrderAdmin(ReadOnlyAdmin):
 class PendingStockChangeAdmin(ReadOnlyAdmin):
     """SKUs whose stock the next ``stock.export`` push of their store will send."""
 
-    list_display = ("store", "sku", "reason", "created_at", "tenant")
-    list_filter = ("tenant",)
+    list_display = ("store", "sku", "reason", "created_at", "extension")
+    list_filter = ("extension",)
     search_fields = ("=sku",)
-    fields = ("tenant", "store", "sku", "cost", "cost_currency", "reason", "created_at")
+    fields = ("extension", "store", "sku", "cost", "cost_currency", "reason", "created_at")

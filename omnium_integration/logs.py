@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-CONTEXT_FIELDS = ("job_id", "tenant_id", "kind", "attempt", "outcome", "status_code")
+CONTEXT_FIELDS = ("job_id", "extension_id", "kind", "attempt", "outcome", "status_code")
 
 
 class JobContextFormatter(logging.Formatter):
-    """Appends ``job_id=… tenant_id=… kind=… attempt=…`` when a record carries them."""
+    """Appends ``job_id=… extension_id=… kind=… attempt=…`` when a record carries them."""
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)

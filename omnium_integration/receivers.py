@@ -21,7 +21,7 @@ from django.db.models.signals import post_save
 from .conf import get_host_model
 from .enums import JobKind
 from .host import get_adapter
-from .jobs import engine
+from .jobs import manager
 from .models import JobSource
 
 _suppressed: ContextVar[bool] = ContextVar("omnium_capture_suppressed", default=False)
@@ -49,7 +49,7 @@ def capture(
 
     ``require`` adds conditions on the extension's parameters (e.g.
     ``{"send_order_receipt_to_omnium": True}``), checked in the same lookup.
-    Returns what :func:`~omnium_integration.jobs.engine.enqueue` returns, or ``None`` when
+    Returns what :func:`~omnium_integration.jobs.manager.enqueue` returns, or ``None`` when
     nothing was captured (suppressed, or the tenant has no active extension).
     """
     if _suppressed.get():
@@ -58,9 +58,9 @@ def capture(
     extension_id = adapter.active_extension_id(adapter.tenant_id_of(instance), **(require or {}))
     if extension_id is None:
         return None
-    return engine.enqueue(
+    return manager.enqueue(
         kind,
-        tenant_id=extension_id,
+        extension_id=extension_id,
         object_id=instance.pk,
         payload=payload,
         source=source,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .conf import app_settings
-from .jobs import dispatch, engine
+from .jobs import dispatch, worker
 
 
 def drain(queue: str) -> dict[str, Any]:
@@ -15,7 +15,7 @@ def drain(queue: str) -> dict[str, Any]:
     time budget runs out the task queues its own successor, so a long backlog keeps
     draining without any single django-q2 task outliving the cluster's ``timeout``.
     """
-    stats = engine.drain(queue, time_budget=app_settings.DRAIN_TIME_BUDGET)
+    stats = worker.drain(queue, time_budget=app_settings.DRAIN_TIME_BUDGET)
     if stats.budget_exhausted:
         dispatch.kick(queue)
     return stats.as_dict()

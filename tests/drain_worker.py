@@ -1,4 +1,4 @@
-"""A sync-engine worker process for the proof tests: ``engine.drain`` in a loop.
+"""A sync-engine worker process for the proof tests: ``worker.drain`` in a loop.
 
 It is what a django-q2 worker does when it runs the drain task (``tasks.drain``), without
 waiting for a kick or the sweeper schedule: whenever nothing is due it pauses briefly and
@@ -120,7 +120,7 @@ def main() -> int:
     from django.db import close_old_connections
     from django.test.utils import override_settings
 
-    from omnium_integration.jobs import engine
+    from omnium_integration.jobs import worker
 
     overrides = json.loads(args.settings)
     if overrides:
@@ -131,18 +131,18 @@ def main() -> int:
         time.sleep(0.005)
 
     totals: dict[str, int] = {}
-    worker = engine.worker_name()
+    name = worker.worker_name()
     started = time.monotonic()
     while not stopping:
         # A short budget: a worker told to stop stops within a few seconds.
-        stats = engine.drain(args.queue, worker=worker, time_budget=2.0)
+        stats = worker.drain(args.queue, worker=name, time_budget=2.0)
         for name, value in stats.as_dict().items():
             totals[name] = totals.get(name, 0) + int(value)
         if not stats.claimed:  # nothing due: look again shortly
             time.sleep(IDLE_PAUSE)
     close_old_connections()
     totals["seconds"] = round(time.monotonic() - started, 2)
-    Path(args.stats).write_text(json.dumps({"pid": os.getpid(), "worker": worker, **totals}))
+    Path(args.stats).write_text(json.dumps({"pid": os.getpid(), "worker": name, **totals}))
     return 0
 
 

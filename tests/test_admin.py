@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from flow_stub_project.flow.models import Tenant
 from omnium_integration.enums import JobStatus, Queue
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import manager, worker
 from omnium_integration.models import ExternalSyncJob, StoreExtension, TenantExtension
 from tests.testapp.handlers import RECORD
 
@@ -114,12 +114,12 @@ def test_store_flag_is_editable(admin_client, store):
 
 @pytest.fixture
 def jobs(configured):
-    ok, _ = engine.enqueue(RECORD, tenant_id=configured.pk, object_id="order-ok")
-    bad, _ = engine.enqueue(
-        RECORD, tenant_id=configured.pk, object_id="order-bad", payload={"fail": "permanent"}
+    ok, _ = manager.enqueue(RECORD, extension_id=configured.pk, object_id="order-ok")
+    bad, _ = manager.enqueue(
+        RECORD, extension_id=configured.pk, object_id="order-bad", payload={"fail": "permanent"}
     )
-    engine.drain(Queue.ORDER.value)
-    waiting, _ = engine.enqueue(RECORD, tenant_id=configured.pk, object_id="order-new")
+    worker.drain(Queue.ORDER.value)
+    waiting, _ = manager.enqueue(RECORD, extension_id=configured.pk, object_id="order-new")
     return {"ok": ok, "bad": bad, "waiting": waiting}
 
 
@@ -194,7 +194,7 @@ def test_read_only_records_render_and_cannot_be_edited(admin_client, configured,
     from omnium_integration.models import ImportedOrder, InboundEvent, PendingStockChange
 
     event = InboundEvent.objects.create(
-        tenant=configured,
+        extension=configured,
         event_id="evt-1",
         class_name="Order",
         object_id="WEB-1",
@@ -202,8 +202,8 @@ def test_read_only_records_render_and_cannot_be_edited(admin_client, configured,
         headers={"User-Agent": "Omnium"},
         outcome=InboundEvent.Outcome.QUEUED,
     )
-    imported = ImportedOrder.objects.create(tenant=configured, omnium_order_id="WEB-1")
-    note = PendingStockChange.objects.create(tenant=configured, store=store, sku="SKU-1")
+    imported = ImportedOrder.objects.create(extension=configured, omnium_order_id="WEB-1")
+    note = PendingStockChange.objects.create(extension=configured, store=store, sku="SKU-1")
     for model, obj in (
         (InboundEvent, event),
         (ImportedOrder, imported),

@@ -4,7 +4,7 @@
 one transaction each), so the integration captures one ``order.export`` job per sale.
 Meanwhile 300 web orders (Click & Collect and Online) are placed in the Omnium sandbox,
 whose event emitter posts their events, shuffled and partly repeated, to Flow's live
-webhook. Worker processes run the engine (``engine.drain`` in a loop) with a compressed
+webhook. Worker processes run the engine (``worker.drain`` in a loop) with a compressed
 clock (``TIME_SCALE``), so the retry table, ``Retry-After`` and leases run in seconds.
 
 The sandbox fails ~30 % of the API calls: 500/502/503, 429 with ``Retry-After``, calls

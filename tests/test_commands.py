@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from flow_stub_project.flow.models import Customer, Order
 from omnium_integration.enums import JobKind, JobStatus
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import worker
 from omnium_integration.models import ExternalSyncJob, JobSource
 from tests.flow_factories import make_customer, make_order
 
@@ -72,7 +72,7 @@ def test_resync_one_order_by_uid_queues_a_job_and_it_sends_the_order(omnium, san
     job = ExternalSyncJob.objects.get()
     assert f"Queued job #{job.pk} for order POS-7." in out
     assert (job.kind, job.object_id, job.source) == (JobKind.ORDER_EXPORT, str(order.pk), "command")
-    engine.drain(job.queue)
+    worker.drain(job.queue)
     assert "POS7" in sandbox.state.orders
 
 

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from flow_stub_project.devstack import wait_for
 from flow_stub_project.flow.models import Customer, Order
 from omnium_integration.enums import AttemptOutcome, JobKind, JobStatus, Queue
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import manager
 from omnium_integration.models import ExternalSyncJob, JobAttempt, JobSource
 from omnium_integration.sync.inbound_orders import apply_order
 from omnium_integration.transform import sanitize_uid
@@ -43,9 +43,9 @@ def test_four_workers_drain_5000_jobs_each_run_once_with_one_call_each(
     sales = completed_sales(store, JOBS)
     with transaction.atomic():  # as a backfill would enqueue them
         for sale in sales:
-            engine.enqueue(
+            manager.enqueue(
                 JobKind.ORDER_EXPORT,
-                tenant_id=omnium.pk,
+                extension_id=omnium.pk,
                 object_id=sale.pk,
                 source=JobSource.COMMAND,
             )
@@ -135,7 +135,7 @@ def test_a_pending_job_is_not_claimed_while_a_change_that_joined_it_is_uncommitt
     # A second change of an object joins its pending job. Until that change commits, no
     # worker may claim the job: it would read the object without the change, and the
     # change would then never be sent (it found the job pending, not running).
-    job_id, _ = engine.enqueue(JobKind.ORDER_EXPORT, tenant_id=omnium.pk, object_id="42")
+    job_id, _ = manager.enqueue(JobKind.ORDER_EXPORT, extension_id=omnium.pk, object_id="42")
     joined, commit = threading.Event(), threading.Event()
     results: list[tuple[int, bool]] = []
 
@@ -143,7 +143,7 @@ def test_a_pending_job_is_not_claimed_while_a_change_that_joined_it_is_uncommitt
         try:
             with transaction.atomic():
                 results.append(
-                    engine.enqueue(JobKind.ORDER_EXPORT, tenant_id=omnium.pk, object_id="42")
+                    manager.enqueue(JobKind.ORDER_EXPORT, extension_id=omnium.pk, object_id="42")
                 )
                 joined.set()
                 commit.wait(10)
@@ -155,9 +155,9 @@ def test_a_pending_job_is_not_claimed_while_a_change_that_joined_it_is_uncommitt
     thread.start()
     joined.wait(10)
     try:
-        assert engine.claim(Queue.ORDER, worker="early").jobs == []
+        assert manager.claim(Queue.ORDER, worker="early").jobs == []
     finally:
         commit.set()
         thread.join()
     assert results == [(job_id, False)]
-    assert [job.pk for job in engine.claim(Queue.ORDER, worker="after").jobs] == [job_id]
+    assert [job.pk for job in manager.claim(Queue.ORDER, worker="after").jobs] == [job_id]

@@ -32,7 +32,7 @@ from flow_stub_project.flow.models import (
     Warehouse,
 )
 from omnium_integration.enums import Queue
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import worker
 from omnium_integration.models import StoreExtension
 from omnium_integration.sandbox import (
     ConnectorError,
@@ -404,7 +404,7 @@ def test_a_goods_reception_in_flow_is_confirmed_to_the_sandbox_it_came_from(
     delivery_po = PurchaseOrder.objects.get(uid="PO100006-delivery-D100006_2")
     receive(delivery_po.store, "GR-2", [(delivery_line["code"], 100)], po=delivery_po)
 
-    engine.drain(Queue.RECEIVEMENT.value)
+    worker.drain(Queue.RECEIVEMENT.value)
 
     po_line = po_lines(state.purchase_orders["PO100001"])[0]
     assert po_line["deliveredQuantity"] == 2

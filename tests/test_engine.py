@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from omnium_integration.enums import AttemptOutcome, Direction, JobStatus, Queue
 from omnium_integration.exceptions import LeaseLost
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import manager, worker
 from omnium_integration.models import ExternalSyncJob, JobAttempt
 from tests.conftest import read_runs
 from tests.testapp.handlers import RECORD, RECORD_RECEIVEMENT
@@ -22,7 +22,7 @@ ORDER_Q = Queue.ORDER.value
 
 
 def add(extension, object_id, **payload):
-    return engine.enqueue(RECORD, tenant_id=extension.pk, object_id=object_id, payload=payload)
+    return manager.enqueue(RECORD, extension_id=extension.pk, object_id=object_id, payload=payload)
 
 
 # ------------------------------------------------------------------------ enqueue
@@ -52,13 +52,13 @@ def test_repeated_saves_while_pending_give_one_job(extension):
 
 def test_a_change_while_running_makes_the_job_run_once_more(extension, runs_file):
     job_id, _ = add(extension, "order-1", path=str(runs_file))
-    batch = engine.claim(ORDER_Q, worker="w1")
+    batch = manager.claim(ORDER_Q, worker="w1")
     add(extension, "order-1", path=str(runs_file))  # the order changed meanwhile
     assert ExternalSyncJob.objects.get(pk=job_id).rerun
-    engine.finish(batch, [engine.execute(batch.jobs[0])])
+    manager.finish(batch, [worker.execute(batch.jobs[0])])
     job = ExternalSyncJob.objects.get(pk=job_id)
     assert job.status == JobStatus.PENDING  # runs again, reading the newest state
-    engine.drain(ORDER_Q)
+    worker.drain(ORDER_Q)
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
     assert read_runs(runs_file) == [job_id, job_id]
@@ -66,7 +66,7 @@ def test_a_change_while_running_makes_the_job_run_once_more(extension, runs_file
 
 def test_a_finished_object_gets_a_new_job_for_a_new_change(extension):
     first, _ = add(extension, "order-1")
-    engine.drain(ORDER_Q)
+    worker.drain(ORDER_Q)
     second, created = add(extension, "order-1")
     assert created and second != first
 
@@ -76,7 +76,7 @@ def test_a_finished_object_gets_a_new_job_for_a_new_change(extension):
 
 def test_drain_runs_due_jobs_and_records_the_attempt(extension, runs_file):
     ids = [add(extension, f"order-{i}", path=str(runs_file))[0] for i in range(3)]
-    stats = engine.drain(ORDER_Q)
+    stats = worker.drain(ORDER_Q)
     assert (stats.claimed, stats.succeeded) == (3, 3)
     assert sorted(read_runs(runs_file)) == ids
     for job in ExternalSyncJob.objects.all():
@@ -89,13 +89,13 @@ def test_drain_runs_due_jobs_and_records_the_attempt(extension, runs_file):
 
 def test_each_engine_takes_only_its_own_queue(extension, runs_file):
     order_job, _ = add(extension, "order-1", path=str(runs_file))
-    receivement_job, _ = engine.enqueue(
+    receivement_job, _ = manager.enqueue(
         RECORD_RECEIVEMENT,
-        tenant_id=extension.pk,
+        extension_id=extension.pk,
         object_id="rcv-1",
         payload={"path": str(runs_file)},
     )
-    engine.drain(Queue.RECEIVEMENT.value)
+    worker.drain(Queue.RECEIVEMENT.value)
     assert read_runs(runs_file) == [receivement_job]
     assert ExternalSyncJob.objects.get(pk=order_job).status == JobStatus.PENDING
 
@@ -105,7 +105,7 @@ def test_jobs_not_yet_due_are_not_claimed(extension):
     ExternalSyncJob.objects.filter(pk=job_id).update(
         next_attempt_at=timezone.now() + timedelta(minutes=1)
     )
-    assert engine.claim(ORDER_Q, worker="w1").jobs == []
+    assert manager.claim(ORDER_Q, worker="w1").jobs == []
 
 
 def test_a_retryable_failure_waits_on_the_retry_table(extension):
@@ -113,7 +113,7 @@ def test_a_retryable_failure_waits_on_the_retry_table(extension):
     expected_minutes = [1, 2, 5, 10, 20, 30, 45, 60, 90, 120, 120]
     for attempt, minutes in enumerate(expected_minutes, start=1):
         ExternalSyncJob.objects.filter(pk=job_id).update(next_attempt_at=timezone.now())
-        stats = engine.drain(ORDER_Q)
+        stats = worker.drain(ORDER_Q)
         job = ExternalSyncJob.objects.get(pk=job_id)
         assert stats.retried == 1
         assert (job.status, job.attempts, job.failures) == ("pending", attempt, attempt)
@@ -124,22 +124,22 @@ def test_a_retryable_failure_waits_on_the_retry_table(extension):
 
 def test_retry_after_longer_than_the_schedule_is_honoured(extension):
     job_id, _ = add(extension, "order-1", fail="retry", retry_after=600)
-    engine.drain(ORDER_Q)
+    worker.drain(ORDER_Q)
     job = ExternalSyncJob.objects.get(pk=job_id)
     assert job.next_attempt_at - job.finished_at == timedelta(seconds=600)
 
 
 def test_a_permanent_failure_is_kept_visible_and_can_be_retried_by_hand(extension, runs_file):
     job_id, _ = add(extension, "order-1", fail="permanent", fail_times=1, path=str(runs_file))
-    stats = engine.drain(ORDER_Q)
+    stats = worker.drain(ORDER_Q)
     job = ExternalSyncJob.objects.get(pk=job_id)
     assert stats.failed == 1
     assert job.status == JobStatus.FAILED and job.last_status_code == 400
     assert "MarketId is required" in job.last_error
-    assert engine.drain(ORDER_Q).claimed == 0  # failed jobs stay put
+    assert worker.drain(ORDER_Q).claimed == 0  # failed jobs stay put
 
-    assert engine.retry_now(ExternalSyncJob.objects.filter(pk=job_id)) == 1
-    engine.drain(ORDER_Q)
+    assert manager.retry_now(ExternalSyncJob.objects.filter(pk=job_id)) == 1
+    worker.drain(ORDER_Q)
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED and job.attempts == 2
     assert read_runs(runs_file) == [job_id]
@@ -149,7 +149,7 @@ def test_a_permanent_failure_is_kept_visible_and_can_be_retried_by_hand(extensio
 
 def test_an_unexpected_exception_is_retried_with_its_traceback(extension):
     job_id, _ = add(extension, "order-1", fail="crash")
-    engine.drain(ORDER_Q)
+    worker.drain(ORDER_Q)
     job = ExternalSyncJob.objects.get(pk=job_id)
     assert job.status == JobStatus.PENDING and job.failures == 1
     assert "KeyError: 'lineItems'" in job.last_error and "Traceback" in job.last_error
@@ -158,17 +158,17 @@ def test_an_unexpected_exception_is_retried_with_its_traceback(extension):
 def test_max_attempts_turns_retries_into_a_failure(extension, settings):
     settings.OMNIUM_INTEGRATION = {**settings.OMNIUM_INTEGRATION, "MAX_ATTEMPTS": 2}
     job_id, _ = add(extension, "order-1", fail="retry")
-    engine.drain(ORDER_Q)
+    worker.drain(ORDER_Q)
     ExternalSyncJob.objects.filter(pk=job_id).update(next_attempt_at=timezone.now())
-    engine.drain(ORDER_Q)
+    worker.drain(ORDER_Q)
     job = ExternalSyncJob.objects.get(pk=job_id)
     assert job.status == JobStatus.FAILED and "Gave up after 2 attempts" in job.last_error
 
 
 def test_cancel_stops_a_pending_job(extension):
     job_id, _ = add(extension, "order-1")
-    assert engine.cancel(ExternalSyncJob.objects.filter(pk=job_id)) == 1
-    assert engine.drain(ORDER_Q).claimed == 0
+    assert manager.cancel(ExternalSyncJob.objects.filter(pk=job_id)) == 1
+    assert worker.drain(ORDER_Q).claimed == 0
     assert ExternalSyncJob.objects.get(pk=job_id).status == JobStatus.CANCELLED
 
 
@@ -183,15 +183,15 @@ def expire_leases():
 
 def test_an_expired_lease_hands_the_job_to_another_worker(extension, runs_file):
     job_id, _ = add(extension, "order-1", path=str(runs_file))
-    dead = engine.claim(ORDER_Q, worker="dead-worker")
-    assert engine.claim(ORDER_Q, worker="w2").jobs == []  # leased: nobody else may take it
+    dead = manager.claim(ORDER_Q, worker="dead-worker")
+    assert manager.claim(ORDER_Q, worker="w2").jobs == []  # leased: nobody else may take it
     expire_leases()
-    takeover = engine.claim(ORDER_Q, worker="w2")
+    takeover = manager.claim(ORDER_Q, worker="w2")
     assert [j.pk for j in takeover.jobs] == [job_id]
-    engine.finish(takeover, [engine.execute(takeover.jobs[0])])
+    manager.finish(takeover, [worker.execute(takeover.jobs[0])])
 
     # The first worker wakes up and tries to finish: its result is discarded.
-    late = engine.finish(dead, [engine.execute(dead.jobs[0])])
+    late = manager.finish(dead, [worker.execute(dead.jobs[0])])
     assert late == []
     job = ExternalSyncJob.objects.get(pk=job_id)
     assert job.status == JobStatus.SUCCEEDED and job.attempts == 2
@@ -203,10 +203,10 @@ def test_an_expired_lease_hands_the_job_to_another_worker(extension, runs_file):
 
 def test_a_worker_that_lost_its_lease_cannot_mark_the_job_failed(extension):
     job_id, _ = add(extension, "order-1", fail="permanent")
-    dead = engine.claim(ORDER_Q, worker="dead-worker")
+    dead = manager.claim(ORDER_Q, worker="dead-worker")
     expire_leases()
-    takeover = engine.claim(ORDER_Q, worker="w2")
-    assert engine.finish(dead, [engine.execute(dead.jobs[0])]) == []
+    takeover = manager.claim(ORDER_Q, worker="w2")
+    assert manager.finish(dead, [worker.execute(dead.jobs[0])]) == []
     job = ExternalSyncJob.objects.get(pk=job_id)
     assert job.status == JobStatus.RUNNING and job.lease_owner == "w2"
     assert takeover.jobs[0].pk == job_id
@@ -214,19 +214,19 @@ def test_a_worker_that_lost_its_lease_cannot_mark_the_job_failed(extension):
 
 def test_leased_block_refuses_to_commit_without_the_lease(extension):
     add(extension, "order-1")
-    dead = engine.claim(ORDER_Q, worker="dead-worker")
-    with engine.leased(dead.jobs[0]):
+    dead = manager.claim(ORDER_Q, worker="dead-worker")
+    with manager.leased(dead.jobs[0]):
         pass  # still ours
     expire_leases()
-    engine.claim(ORDER_Q, worker="w2")
-    with pytest.raises(LeaseLost), engine.leased(dead.jobs[0]):
+    manager.claim(ORDER_Q, worker="w2")
+    with pytest.raises(LeaseLost), manager.leased(dead.jobs[0]):
         pytest.fail("must not get here")
 
 
 def test_unstarted_jobs_are_released_when_the_time_budget_runs_out(extension, runs_file):
     for i in range(5):
         add(extension, f"order-{i}", path=str(runs_file), sleep=0.05)
-    stats = engine.drain(ORDER_Q, time_budget=0.01, batch_size=5)
+    stats = worker.drain(ORDER_Q, time_budget=0.01, batch_size=5)
     assert stats.budget_exhausted and stats.claimed == 5
     assert stats.succeeded + stats.released == 5 and stats.released >= 3
     released = ExternalSyncJob.objects.filter(status=JobStatus.PENDING)
@@ -248,7 +248,7 @@ def test_two_workers_draining_one_queue_run_every_job_once(extension, runs_file)
 
     def work(name):
         try:
-            while engine.drain(ORDER_Q, worker=name, batch_size=7).claimed:
+            while worker.drain(ORDER_Q, worker=name, batch_size=7).claimed:
                 pass
         except BaseException as exc:  # surfaced below
             errors.append(exc)

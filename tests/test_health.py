@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from omnium_integration.enums import JobStatus, Queue
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import manager, worker
 from omnium_integration.logs import JobContextFormatter
 from omnium_integration.models import ExternalSyncJob
 from tests.testapp.handlers import RECORD
@@ -22,14 +22,14 @@ ORDER_Q = Queue.ORDER.value
 
 
 def add(extension, object_id, **payload):
-    return engine.enqueue(RECORD, tenant_id=extension.pk, object_id=object_id, payload=payload)[0]
+    return manager.enqueue(RECORD, extension_id=extension.pk, object_id=object_id, payload=payload)[0]
 
 
 @pytest.fixture
 def history(extension):
     add(extension, "done")
     add(extension, "broken", fail="permanent")
-    engine.drain(ORDER_Q)
+    worker.drain(ORDER_Q)
     return add(extension, "waiting")
 
 
@@ -58,7 +58,7 @@ def test_a_job_overdue_for_long_makes_the_queue_unhealthy(client, history):
 
 def test_a_job_waiting_for_its_retry_is_not_overdue(client, extension):
     job = add(extension, "retrying", fail="retry")
-    engine.drain(ORDER_Q)
+    worker.drain(ORDER_Q)
     assert ExternalSyncJob.objects.get(pk=job).status == JobStatus.PENDING
     assert client.get(reverse("omnium_integration:health")).status_code == 200
 
@@ -94,9 +94,9 @@ def test_omnium_jobs_prune_keeps_recent_successes(history, capsys):
 def test_job_log_lines_carry_job_tenant_kind_and_attempt(extension, caplog):
     add(extension, "broken", fail="permanent")
     with caplog.at_level(logging.INFO, logger="omnium_integration"):
-        engine.drain(ORDER_Q)
+        worker.drain(ORDER_Q)
     (record,) = [r for r in caplog.records if r.getMessage().startswith("job failed")]
     line = JobContextFormatter("%(message)s").format(record)
     job = ExternalSyncJob.objects.get(object_id="broken")
-    assert f"job_id={job.pk} tenant_id={extension.pk} kind={RECORD} attempt=1" in line
+    assert f"job_id={job.pk} extension_id={extension.pk} kind={RECORD} attempt=1" in line
     assert "outcome=failed status_code=400" in line

@@ -19,7 +19,7 @@ from flow_stub_project.flow.models import Customer, Order
 from omnium_integration import tasks
 from omnium_integration.enums import Direction, JobKind, JobStatus, Queue
 from omnium_integration.exceptions import RetryableError
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import worker
 from omnium_integration.models import ExternalSyncJob, ImportedOrder, InboundEvent
 from omnium_integration.sync.order_poll import PAGE_SIZE, poll_tenant
 from omnium_integration.transform import parse_omnium_datetime
@@ -40,7 +40,7 @@ def flow(omnium, store, sandbox, live_server):
 def settle(sandbox) -> None:
     """Every event delivered to the webhook, then every due import run."""
     assert sandbox.events.wait_idle(timeout=30)
-    engine.drain(Queue.ORDER)
+    worker.drain(Queue.ORDER)
 
 
 def imports() -> list[ExternalSyncJob]:
@@ -143,7 +143,7 @@ def test_an_omnium_outage_during_the_fetch_is_retried(flow, sandbox):
     job = imports()[0]
     assert (job.status, job.failures, job.last_status_code) == (JobStatus.PENDING, 1, 503)
     ExternalSyncJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now())
-    engine.drain(Queue.ORDER)
+    worker.drain(Queue.ORDER)
     assert Order.objects.get(uid="CC-1").state == "PARKED"
 
 
@@ -317,7 +317,7 @@ def test_events_lost_while_flow_was_down_are_recovered_by_the_poll(omnium, store
     stats = result[str(omnium.pk)]
     assert (stats["enqueued"], stats["coalesced"]) == (2, 0)
     assert [(j.object_id, j.source) for j in imports()] == [("CC-1", "poll"), ("WEB-1", "poll")]
-    engine.drain(Queue.ORDER)
+    worker.drain(Queue.ORDER)
     assert Order.objects.get(uid="CC-1").state == "PARKED"
     assert Order.objects.get(uid="WEB-1").state == "CONFIRMED"
     omnium.refresh_from_db()

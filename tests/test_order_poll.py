@@ -70,7 +70,7 @@ def test_one_tenants_failing_poll_stops_no_other(omnium, store, sandbox):
     assert set(results) == {str(omnium.pk), str(broken.pk)}  # inactive: not polled
     assert "error" in results[str(broken.pk)]
     assert results[str(omnium.pk)]["enqueued"] == 1
-    assert list(ExternalSyncJob.objects.values_list("tenant_id", "object_id")) == [
+    assert list(ExternalSyncJob.objects.values_list("extension_id", "object_id")) == [
         (omnium.pk, "CC-1")
     ]
 

@@ -40,7 +40,7 @@ def test_a_completed_sale_writes_one_order_export_job(extension, store):
         Queue.ORDER,
         Direction.OUTBOUND,
     )
-    assert (job.tenant_id, job.object_id, job.status) == (extension.pk, str(order.pk), "pending")
+    assert (job.extension_id, job.object_id, job.status) == (extension.pk, str(order.pk), "pending")
 
 
 def test_an_order_still_being_worked_on_writes_nothing(extension, store):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from flow_stub_project.flow.models import Order, Store
 from omnium_integration.enums import ACTIVE_STATUSES, JobKind, JobStatus, Queue
 from omnium_integration.host import FlowAdapter, get_adapter
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import manager, worker
 from omnium_integration.models import ExternalSyncJob
 from omnium_integration.receivers import capture_suppressed
 from tests.flow_factories import (
@@ -39,7 +39,7 @@ RETURN = "POST /api/Returns/{id}/Return"
 def drain(rounds: int = 40) -> None:
     """Run the order queue until no job is active, making every retry due at once."""
     for _ in range(rounds):
-        engine.drain(Queue.ORDER)
+        worker.drain(Queue.ORDER)
         active = ExternalSyncJob.objects.filter(status__in=ACTIVE_STATUSES)
         if not active.exists():
             return
@@ -114,7 +114,7 @@ def test_several_saves_while_the_job_waits_reach_omnium_in_one_call(omnium, sand
 def test_a_batch_of_sales_is_read_from_flow_once_not_once_per_sale(omnium, sandbox, store):
     sales = [make_order(store, uid=f"POS-{n}") for n in range(12)]
     with CaptureQueriesContext(connection) as queries:
-        stats = engine.drain(Queue.ORDER)
+        stats = worker.drain(Queue.ORDER)
     assert stats.succeeded == len(sales)
     order_table = Order._meta.db_table
     reads = [q["sql"] for q in queries if f'FROM "{order_table}"' in q["sql"]]
@@ -124,11 +124,11 @@ def test_a_batch_of_sales_is_read_from_flow_once_not_once_per_sale(omnium, sandb
 
 def test_a_change_after_the_batch_was_read_reaches_omnium(omnium, sandbox, store):
     order = make_order(store)
-    batch = engine.claim(Queue.ORDER, worker="test")
-    engine._prepare(batch.jobs)  # the batch's orders are read ahead...
+    batch = manager.claim(Queue.ORDER, worker="test")
+    worker._prepare(batch.jobs)  # the batch's orders are read ahead...
     order.customer = make_customer(store.tenant)
     order.save()  # ...then the sale changes before its job runs: the job must run again
-    engine.finish(batch, [engine.execute(job) for job in batch.jobs])
+    manager.finish(batch, [worker.execute(job) for job in batch.jobs])
     assert job_of(order).status == JobStatus.PENDING
     drain()
     assert sandbox.state.orders["POS1001"]["customerId"] == "C1"
@@ -201,7 +201,7 @@ def test_an_unknown_country_fails_the_job_permanently_with_a_clear_reason(omnium
     assert sandbox.call_count(POS) == 0
     # The fix the message names (the store's externalId) makes a retry succeed.
     Store.objects.filter(pk=store.pk).update(external_id="NOR")
-    engine.retry_now(ExternalSyncJob.objects.filter(pk=job.pk))
+    manager.retry_now(ExternalSyncJob.objects.filter(pk=job.pk))
     drain()
     assert sandbox.state.orders["POS1001"]["marketId"] == "NOR"
 
@@ -265,7 +265,7 @@ def test_a_lost_answer_to_a_return_never_creates_a_second_return(omnium, sandbox
     drain()
     sandbox.faults.drop_next(path=r"/api/Returns/", after_processing=True)
     ret = make_return(sale)
-    engine.drain(Queue.ORDER)
+    worker.drain(Queue.ORDER)
     job = job_of(ret)
     assert job.status == JobStatus.PENDING and job.failures == 1  # the answer was lost
     drain()
@@ -506,7 +506,7 @@ def test_a_payment_receipt_is_one_remittance_line(receipts_on, sandbox, store):
 def test_a_5xx_is_retried_and_the_order_is_created_once(omnium, sandbox, store):
     sandbox.faults.fail_next(503, path="/api/Orders$")
     order = make_order(store)
-    engine.drain(Queue.ORDER)
+    worker.drain(Queue.ORDER)
     job = job_of(order)
     assert (job.status, job.last_status_code, job.failures) == ("pending", 503, 1)
     drain()
@@ -517,7 +517,7 @@ def test_a_5xx_is_retried_and_the_order_is_created_once(omnium, sandbox, store):
 def test_a_429_waits_at_least_its_retry_after(omnium, sandbox, store):
     sandbox.faults.burst_429(1, retry_after=600)
     order = make_order(store)
-    engine.drain(Queue.ORDER)
+    worker.drain(Queue.ORDER)
     job = job_of(order)
     assert job.last_status_code == 429
     assert job.next_attempt_at - job.finished_at >= timedelta(seconds=600)
@@ -531,7 +531,7 @@ def test_a_timeout_after_omnium_stored_the_order_does_not_duplicate_it(
     settings.OMNIUM_INTEGRATION = {**settings.OMNIUM_INTEGRATION, "READ_TIMEOUT": 0.3}
     sandbox.faults.delay_next(1.0, path="/api/Orders$")
     order = make_order(store)
-    engine.drain(Queue.ORDER)
+    worker.drain(Queue.ORDER)
     assert "did not answer" in job_of(order).last_error
     wait_for(lambda: "POS1001" in sandbox.state.orders)  # Omnium stored it after all
     drain()

@@ -11,7 +11,7 @@ from django_q.models import OrmQ, Schedule
 from flow_stub_project.devstack import start_engine, stop, wait_for
 from omnium_integration import tasks
 from omnium_integration.enums import JobStatus, Queue
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import manager
 from omnium_integration.models import ExternalSyncJob, JobSource
 from omnium_integration.schedules import ensure_schedules
 from tests.conftest import read_runs
@@ -26,7 +26,7 @@ def test_a_committed_transaction_kicks_its_queue_once(
     before = OrmQ.objects.count()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for i in range(5):
-            engine.enqueue(RECORD, tenant_id=extension.pk, object_id=f"order-{i}")
+            manager.enqueue(RECORD, extension_id=extension.pk, object_id=f"order-{i}")
     kicks = OrmQ.objects.all()[before:]
     assert [k.key for k in kicks] == [ORDER_Q]  # one drain task, on the queue's own cluster
     assert kicks[0].task["func"] == "omnium_integration.tasks.drain"
@@ -37,16 +37,16 @@ def test_a_committed_transaction_kicks_its_queue_once(
 def test_a_flow_change_joining_a_waiting_job_kicks_again_a_webhook_does_not(extension):
     # The joining change row-locks the waiting job, so a drain running meanwhile skips
     # it; the change's own kick brings a drain back once it commits.
-    engine.enqueue(RECORD, tenant_id=extension.pk, object_id="order-1")
+    manager.enqueue(RECORD, extension_id=extension.pk, object_id="order-1")
     OrmQ.objects.all().delete()
     with transaction.atomic():
-        job_id, created = engine.enqueue(RECORD, tenant_id=extension.pk, object_id="order-1")
+        job_id, created = manager.enqueue(RECORD, extension_id=extension.pk, object_id="order-1")
     assert not created
     assert [k.key for k in OrmQ.objects.all()] == [ORDER_Q]
     OrmQ.objects.all().delete()
     with transaction.atomic():  # an Omnium event changed nothing in Flow: no lock, no kick
-        engine.enqueue(
-            RECORD, tenant_id=extension.pk, object_id="order-1", source=JobSource.WEBHOOK
+        manager.enqueue(
+            RECORD, extension_id=extension.pk, object_id="order-1", source=JobSource.WEBHOOK
         )
     assert not OrmQ.objects.exists()
 
@@ -58,7 +58,7 @@ def test_a_rolled_back_transaction_kicks_nothing(extension, django_capture_on_co
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        engine.enqueue(RECORD, tenant_id=extension.pk, object_id="order-1")
+        manager.enqueue(RECORD, extension_id=extension.pk, object_id="order-1")
         raise RuntimeError
     assert callbacks == []
     assert OrmQ.objects.count() == before
@@ -86,13 +86,13 @@ def test_the_sweeper_task_runs_due_retries_and_expired_leases(extension, runs_fi
 
     from django.utils import timezone
 
-    retry_id, _ = engine.enqueue(
-        RECORD, tenant_id=extension.pk, object_id="a", payload={"path": str(runs_file)}
+    retry_id, _ = manager.enqueue(
+        RECORD, extension_id=extension.pk, object_id="a", payload={"path": str(runs_file)}
     )
-    orphan_id, _ = engine.enqueue(
-        RECORD, tenant_id=extension.pk, object_id="b", payload={"path": str(runs_file)}
+    orphan_id, _ = manager.enqueue(
+        RECORD, extension_id=extension.pk, object_id="b", payload={"path": str(runs_file)}
     )
-    engine.claim(ORDER_Q, worker="killed-worker")  # both now leased by a dead worker
+    manager.claim(ORDER_Q, worker="killed-worker")  # both now leased by a dead worker
     ExternalSyncJob.objects.filter(pk=orphan_id).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
@@ -118,9 +118,9 @@ def test_a_job_enqueued_in_a_transaction_is_run_by_a_real_qcluster(
             ids = []
             for name in ("warm-up", "sale-1"):
                 with transaction.atomic():
-                    job_id, _ = engine.enqueue(
+                    job_id, _ = manager.enqueue(
                         RECORD,
-                        tenant_id=extension.pk,
+                        extension_id=extension.pk,
                         object_id=name,
                         payload={"path": str(runs_file)},
                     )

@@ -17,7 +17,7 @@ from django.db import transaction
 from flow_stub_project.flow.models import InventoryLevel
 from omnium_integration.client import get_client
 from omnium_integration.enums import JobKind, JobStatus, Queue
-from omnium_integration.jobs import clock, engine
+from omnium_integration.jobs import clock, manager, worker
 from omnium_integration.models import ExternalSyncJob, PendingStockChange, StoreExtension
 from omnium_integration.sync.stock import StockChange, note_stock_changes
 from omnium_integration.transform import goods_reception_id
@@ -39,8 +39,8 @@ def flow_master(store):
     return store
 
 
-def drain() -> engine.DrainStats:
-    return engine.drain(RECEIVEMENT_Q)
+def drain() -> worker.DrainStats:
+    return worker.drain(RECEIVEMENT_Q)
 
 
 def drain_until_settled(limit: int = 40) -> None:
@@ -335,8 +335,8 @@ def test_a_retry_after_omnium_succeeded_but_we_never_finished_is_done_not_failed
     reception = receive(store, "R-1", [("SKU-A", 700)], po=po_1001)
     job = job_of(reception)
     # Worker 1 runs the job, Omnium applies it, then the worker dies before finishing.
-    claim = engine.claim(RECEIVEMENT_Q, worker="w1")
-    assert engine.execute(claim.jobs[0]).outcome == "succeeded"
+    claim = manager.claim(RECEIVEMENT_Q, worker="w1")
+    assert worker.execute(claim.jobs[0]).outcome == "succeeded"
     assert delivered(sandbox, "PO1001")["L1"] == 7
     # Its lease runs out; worker 2 takes the job over.
     ExternalSyncJob.objects.filter(pk=job.pk).update(
@@ -348,7 +348,7 @@ def test_a_retry_after_omnium_succeeded_but_we_never_finished_is_done_not_failed
     assert job.status == JobStatus.SUCCEEDED and job.attempts == 2
     assert job.result["alreadyConfirmedLines"] == 1 and job.result["confirmedLines"] == 0
     assert delivered(sandbox, "PO1001")["L1"] == 7  # not 14
-    assert engine.finish(claim, [engine.execute(job)]) == []  # worker 1's claim is void
+    assert manager.finish(claim, [worker.execute(job)]) == []  # worker 1's claim is void
 
 
 def test_a_partly_processed_batch_sends_only_the_rest(omnium, sandbox, store, po_1001):
@@ -537,7 +537,7 @@ def test_a_change_noted_while_the_push_runs_is_sent_by_the_rerun(
             # Another reception's job notes SKU-A and SKU-B while this push is in flight.
             stock(flow_master, **{"SKU-A": 200, "SKU-B": 400})
             note_stock_changes(
-                tenant_id=omnium.pk,
+                extension_id=omnium.pk,
                 store_id=flow_master.pk,
                 changes=[StockChange("SKU-A"), StockChange("SKU-B")],
             )
@@ -574,7 +574,7 @@ def test_a_store_switched_to_omnium_master_before_the_push_sends_nothing(
     omnium, sandbox, flow_master
 ):
     receive(flow_master, "R-1", [("SKU-A", 100)])
-    engine.drain(RECEIVEMENT_Q, max_jobs=1)  # the reception, not yet the push
+    worker.drain(RECEIVEMENT_Q, max_jobs=1)  # the reception, not yet the push
     StoreExtension.objects.filter(store=flow_master).update(flow_stock_master=False)
     drain()
     assert sandbox.call_count(UPDATE_INVENTORY) == 0
@@ -584,7 +584,7 @@ def test_a_store_switched_to_omnium_master_before_the_push_sends_nothing(
 def test_a_long_backlog_is_pushed_in_bounded_runs(omnium, sandbox, flow_master, settings):
     settings.OMNIUM_INTEGRATION = {**settings.OMNIUM_INTEGRATION, "STOCK_SKUS_PER_JOB": 1000}
     note_stock_changes(
-        tenant_id=omnium.pk,
+        extension_id=omnium.pk,
         store_id=flow_master.pk,
         changes=[StockChange(f"SKU-{n}") for n in range(2500)],
     )
@@ -597,7 +597,7 @@ def test_a_long_backlog_is_pushed_in_bounded_runs(omnium, sandbox, flow_master, 
 
 def test_stock_levels_are_read_when_the_push_runs(omnium, sandbox, flow_master):
     receive(flow_master, "R-1", [("SKU-A", 100)])
-    engine.drain(RECEIVEMENT_Q, max_jobs=1)
+    worker.drain(RECEIVEMENT_Q, max_jobs=1)
     # A sale before the push ran: Omnium gets the level of now, not of the reception.
     InventoryLevel.objects.filter(store=flow_master, sku="SKU-A").update(quantity=0)
     drain()

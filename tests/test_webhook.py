@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from omnium_integration.enums import JobKind, JobStatus, Queue
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import manager
 from omnium_integration.models import ExternalSyncJob, InboundEvent, TenantExtension
 
 
@@ -83,7 +83,7 @@ def test_an_order_event_is_stored_and_queues_one_import_job(client, extension):
     event = InboundEvent.objects.get()
     assert response.json() == {"status": "queued", "event": event.pk, "job": job.pk}
     assert (event.event_id, event.class_name, event.object_id) == ("evt-ORD-1", "Order", "ORD-1")
-    assert (event.outcome, event.job_id, event.tenant_id) == ("queued", job.pk, extension.pk)
+    assert (event.outcome, event.job_id, event.extension_id) == ("queued", job.pk, extension.pk)
     assert event.body == order_event("ORD-1")
     assert event.remote_addr == "127.0.0.1"
     # Kept for audit, without credentials.
@@ -165,7 +165,7 @@ def test_new_events_for_an_order_with_a_pending_job_join_it(client, extension):
 
 def test_an_event_while_the_import_runs_makes_it_run_again(client, extension):
     post(client, order_event("ORD-1", id="e1"), secret=extension.webhook_secret)
-    engine.claim(Queue.ORDER, worker="w1")  # the import is running now
+    manager.claim(Queue.ORDER, worker="w1")  # the import is running now
     post(client, order_event("ORD-1", id="e2"), secret=extension.webhook_secret)
     job = ExternalSyncJob.objects.get()
     assert job.status == JobStatus.RUNNING and job.rerun
@@ -206,7 +206,7 @@ def test_tenants_are_kept_apart(client, extension):
     a = post(client, order_event("ORD-1"), secret=extension.webhook_secret)
     b = post(client, order_event("ORD-1"), secret=other.webhook_secret, tenant_key="tenant_se")
     assert (a.status_code, b.status_code) == (202, 202)
-    assert sorted(ExternalSyncJob.objects.values_list("tenant_id", flat=True)) == sorted(
+    assert sorted(ExternalSyncJob.objects.values_list("extension_id", flat=True)) == sorted(
         [extension.pk, other.pk]
     )
     # One tenant's secret does not open the other's URL.

@@ -84,7 +84,7 @@ class OmniumEventView(APIView):
         return login_not_required(transaction.non_atomic_requests(view))
 
     def post(self, request: Request, tenant_key: str) -> Response:
-        extension = get_adapter().webhook_extension(tenant_key)
+        extension = get_adapter().extension_for_tenant(tenant_key)
         if extension is None:
             raise EventRejected(404, "unknown_tenant", "No Omnium extension for this tenant.")
         if not secret_matches(request, extension.webhook_secret):

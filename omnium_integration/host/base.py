@@ -1,4 +1,4 @@
-"""What every adapter provides: finding the tenant and its Omnium extension."""
+"""What every adapter provides: finding a Flow tenant, its Omnium extension, its objects."""
 
 from __future__ import annotations
 
@@ -26,6 +26,17 @@ class BaseAdapter:
         "ORDER_RECEIPT_MODEL": "created_at",
         "RECEIVEMENT_MODEL": "completed_at",
     }
+
+    def extension_for_tenant(self, tenant_key: str) -> TenantExtension | None:
+        """The Omnium extension of the Flow tenant named by ``tenant_key`` (its uid).
+
+        Operators and URLs name tenants this way: the webhook URL, ``--tenant``.
+        """
+        return TenantExtension.objects.filter(tenant__uid=tenant_key).first()
+
+    def tenant_key(self, extension: TenantExtension) -> str:
+        """What names the extension's Flow tenant (the inverse of ``extension_for_tenant``)."""
+        return extension.tenant.uid
 
     def tenant_id_of(self, instance: Model) -> Any:
         """The Flow tenant's primary key for any tenant-owned Flow object."""

@@ -20,7 +20,6 @@ from django.db.models import Model
 
 from ..conf import get_customer_model, get_order_model, get_store_model
 from ..exceptions import MappingError
-from ..models import TenantExtension
 from ..transform import sanitize_uid
 from ..workdays import is_weekday, time_zone_for
 
@@ -114,14 +113,6 @@ class InboundOrdersMixin:
     CLOSED_ORDER_STATES = ("COMPLETED", "CANCELLED")
 
     # --- tenants and stores ---------------------------------------------------------
-
-    def webhook_extension(self, tenant_key: str) -> TenantExtension | None:
-        """The extension of the tenant named in the webhook URL (Flow's tenant uid)."""
-        return TenantExtension.objects.filter(tenant__uid=tenant_key).first()
-
-    def webhook_key(self, extension: TenantExtension) -> str:
-        """What names the tenant in its webhook URL (the inverse of ``webhook_extension``)."""
-        return extension.tenant.uid
 
     def tenant_time_zone(self, tenant: Model) -> tzinfo:
         """The zone in which working days and end-of-day deadlines are counted."""

@@ -16,7 +16,7 @@ class InboundEvent(models.Model):
         DUPLICATE = "duplicate", "Duplicate event id"
         IGNORED = "ignored", "Not an order event"
 
-    tenant = models.ForeignKey(
+    extension = models.ForeignKey(
         "omnium_integration.TenantExtension", on_delete=models.CASCADE, related_name="events"
     )
     event_id = models.CharField(max_length=200, blank=True)
@@ -39,7 +39,7 @@ class InboundEvent(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "event_id"],
+                fields=["extension", "event_id"],
                 condition=~Q(event_id=""),
                 name="omnium_event_id_unique_per_tenant",
             ),

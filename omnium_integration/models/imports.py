@@ -28,7 +28,7 @@ class ImportedOrder(models.Model):
         SKIPPED = "skipped", "Not applied (see reason)"
         IGNORED = "ignored", "Not imported (see reason)"
 
-    tenant = models.ForeignKey(
+    extension = models.ForeignKey(
         "omnium_integration.TenantExtension",
         on_delete=models.CASCADE,
         related_name="imported_orders",
@@ -58,7 +58,7 @@ class ImportedOrder(models.Model):
         verbose_name = "imported Omnium order"
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "omnium_order_id"], name="omnium_imported_order_unique"
+                fields=["extension", "omnium_order_id"], name="omnium_imported_order_unique"
             ),
         ]
 

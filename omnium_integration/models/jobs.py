@@ -1,7 +1,7 @@
 """The durable job store: ``ExternalSyncJob`` and its attempt history.
 
 django-q2 only wakes the engine up; the state and the schedule of every sync live here.
-See :mod:`omnium_integration.jobs.engine` for how jobs are claimed and finished.
+See :mod:`omnium_integration.jobs.manager` for how jobs are claimed and finished.
 """
 
 from __future__ import annotations
@@ -63,15 +63,18 @@ class ExternalSyncJob(models.Model):
     A job names its object (``kind`` + ``object_id``) rather than carrying a snapshot:
     handlers read the object's state when they run, so several changes made while a job
     waits reach Omnium in one call. At most one *active* (pending or running) job exists
-    per (tenant, kind, object); a change that arrives while the job runs sets ``rerun`` and
+    per (extension, kind, object); a change that arrives while the job runs sets ``rerun`` and
     the job runs once more after it finishes.
     """
 
     queue = models.CharField(max_length=40, choices=Queue.choices)
     direction = models.CharField(max_length=10, choices=Direction.choices)
     kind = models.CharField(max_length=40, help_text="See JobKind; one registered handler each.")
-    tenant = models.ForeignKey(
-        "omnium_integration.TenantExtension", on_delete=models.CASCADE, related_name="jobs"
+    extension = models.ForeignKey(
+        "omnium_integration.TenantExtension",
+        on_delete=models.CASCADE,
+        related_name="jobs",
+        help_text="The Omnium extension of the Flow tenant the job syncs for.",
     )
     object_id = models.CharField(
         max_length=200, help_text="Flow primary key, or the Omnium id for inbound jobs."
@@ -108,7 +111,7 @@ class ExternalSyncJob(models.Model):
         verbose_name = "external sync job"
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "kind", "object_id"],
+                fields=["extension", "kind", "object_id"],
                 condition=Q(status__in=ACTIVE_STATUSES),
                 name="omnium_one_active_job_per_object",
             ),

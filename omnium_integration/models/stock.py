@@ -19,7 +19,7 @@ class PendingStockChange(models.Model):
     rerun.
     """
 
-    tenant = models.ForeignKey(
+    extension = models.ForeignKey(
         "omnium_integration.TenantExtension", on_delete=models.CASCADE, related_name="+"
     )
     store = models.ForeignKey(

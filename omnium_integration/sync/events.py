@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from ..api.events import is_order_event
 from ..enums import JobKind
-from ..jobs import engine
+from ..jobs import manager
 from ..models import InboundEvent, JobSource, TenantExtension
 from .inbound_orders import order_kind
 
@@ -76,15 +76,15 @@ def receive_event(
         with transaction.atomic():
             job_id, outcome = None, Outcome.IGNORED
             if not reason:
-                job_id, created = engine.enqueue(
+                job_id, created = manager.enqueue(
                     JobKind.ORDER_IMPORT,
-                    tenant_id=extension.pk,
+                    extension_id=extension.pk,
                     object_id=event["objectId"],
                     source=JobSource.WEBHOOK,
                 )
                 outcome = Outcome.QUEUED if created else Outcome.COALESCED
             stored = InboundEvent.objects.create(
-                tenant=extension,
+                extension=extension,
                 event_id=event_id,
                 class_name=event["className"],
                 sub_class_name=event["subClassName"],
@@ -106,14 +106,14 @@ def receive_event(
         "Omnium event %s: %s",
         event_id or "(no id)",
         outcome,
-        extra={"tenant_id": extension.pk, "job_id": job_id, "object_id": event["objectId"]},
+        extra={"extension_id": extension.pk, "job_id": job_id, "object_id": event["objectId"]},
     )
     return Receipt(outcome, stored.pk, job_id, reason)
 
 
 def _original(extension: TenantExtension, event_id: str) -> InboundEvent | None:
     return (
-        InboundEvent.objects.filter(tenant=extension, event_id=event_id)
+        InboundEvent.objects.filter(extension=extension, event_id=event_id)
         .only("pk", "job_id")
         .first()
     )

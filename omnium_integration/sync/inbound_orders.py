@@ -42,7 +42,7 @@ from ..enums import Direction, JobKind, Queue
 from ..exceptions import ConfigurationError, MappingError
 from ..host import get_adapter
 from ..host.inbound import FlowLine, LinePlan, LineSpec, OrderHeader
-from ..jobs import engine
+from ..jobs import manager
 from ..jobs.registry import handles
 from ..models import ExternalSyncJob, ImportedOrder, TenantExtension
 from ..receivers import capture_suppressed
@@ -77,14 +77,14 @@ def import_order(job: ExternalSyncJob) -> dict[str, Any]:
     """Fetch the Omnium order the job names and create or update its Flow order."""
     from ..client import get_client
 
-    extension = job.tenant
+    extension = job.extension
     if not extension.is_active:
         raise ConfigurationError("The tenant's Omnium extension is not active.")
     client = get_client(extension)
     order = client.get_order(job.object_id)
     customer = fetch_unknown_customer(client, extension, order)
     return apply_order(
-        extension, job.object_id, order, customer=customer, atomic=engine.leased(job)
+        extension, job.object_id, order, customer=customer, atomic=manager.leased(job)
     )
 
 
@@ -132,7 +132,7 @@ def apply_order(
     with atomic if atomic is not None else transaction.atomic(), capture_suppressed():
         record = (
             ImportedOrder.objects.select_for_update()
-            .filter(tenant=extension, omnium_order_id=omnium_id)
+            .filter(extension=extension, omnium_order_id=omnium_id)
             .first()
         )
         run = _Import(extension, omnium_id, record, now or timezone.now())
@@ -584,7 +584,7 @@ class _Import:
         flow_order: Model | None,
     ) -> None:
         ImportedOrder.objects.update_or_create(
-            tenant=self.extension,
+            extension=self.extension,
             omnium_order_id=self.omnium_id,
             defaults={
                 "order": flow_order,

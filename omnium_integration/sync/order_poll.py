@@ -40,7 +40,7 @@ from django.utils import timezone
 from ..conf import app_settings
 from ..enums import JobKind
 from ..host import get_adapter
-from ..jobs import engine
+from ..jobs import manager
 from ..models import ImportedOrder, JobSource, TenantExtension
 from ..transform import parse_omnium_datetime
 
@@ -164,7 +164,7 @@ def _commit_page(
     with transaction.atomic():
         held = dict(
             ImportedOrder.objects.filter(
-                tenant=extension, omnium_order_id__in=[order_id for order_id, _ in found]
+                extension=extension, omnium_order_id__in=[order_id for order_id, _ in found]
             ).values_list("omnium_order_id", "omnium_modified")
         )
         for order_id, modified in found:
@@ -175,9 +175,9 @@ def _commit_page(
             if dry_run:
                 stats.enqueued += 1  # would be
                 continue
-            _, created = engine.enqueue(
+            _, created = manager.enqueue(
                 JobKind.ORDER_IMPORT,
-                tenant_id=extension.pk,
+                extension_id=extension.pk,
                 object_id=order_id,
                 source=JobSource.POLL,
             )
@@ -210,6 +210,6 @@ def poll_all() -> dict[str, Any]:
         try:
             results[str(extension.pk)] = poll_tenant(extension).as_dict()
         except Exception as exc:
-            logger.exception("Omnium order poll failed", extra={"tenant_id": extension.pk})
+            logger.exception("Omnium order poll failed", extra={"extension_id": extension.pk})
             results[str(extension.pk)] = {"error": type(exc).__name__}
     return results

@@ -16,7 +16,7 @@ def active_extension(job: ExternalSyncJob) -> TenantExtension:
     It stays in the job list, so after reactivating the extension an operator can
     retry it (admin "retry now" or ``omnium_jobs --retry``).
     """
-    extension = job.tenant
+    extension = job.extension
     if not extension.is_active:
         raise PermanentError(
             "The tenant's Omnium extension is not active; nothing was sent. "

@@ -16,7 +16,7 @@ from ..client import get_client
 from ..enums import Direction, JobKind, Queue
 from ..exceptions import OmniumConflict
 from ..host import get_adapter
-from ..jobs import engine, registry
+from ..jobs import manager, registry
 from ..mapping.customers import customer_document, is_business
 from ..models import ExternalSyncJob
 from ..receivers import capture_suppressed
@@ -46,7 +46,7 @@ def export_customer(job: ExternalSyncJob) -> dict[str, Any]:
     except OmniumConflict:
         update(document)
         action = "updated"
-    with engine.leased(job), capture_suppressed():
+    with manager.leased(job), capture_suppressed():
         stored = adapter.store_customer_external_id(
             extension.tenant_id, job.object_id, document["customerId"]
         )

@@ -73,7 +73,7 @@ def prepare_order_exports(jobs: list[ExternalSyncJob]) -> None:
         return  # the host reads its orders its own way, one at a time: let it
     by_tenant: dict[Any, list[ExternalSyncJob]] = {}
     for job in jobs:
-        by_tenant.setdefault(job.tenant.tenant_id, []).append(job)
+        by_tenant.setdefault(job.extension.tenant_id, []).append(job)
     for tenant_id, group in by_tenant.items():
         records = adapter.orders_for_export(tenant_id, [job.object_id for job in group])
         for job in group:
@@ -81,14 +81,14 @@ def prepare_order_exports(jobs: list[ExternalSyncJob]) -> None:
                 setattr(job, PREPARED_ORDER, records[job.object_id])
     sent = set(
         ExternalSyncJob.objects.filter(
-            tenant_id__in={job.tenant_id for job in jobs},
+            extension_id__in={job.extension_id for job in jobs},
             kind=JobKind.ORDER_EXPORT,
             object_id__in=[job.object_id for job in jobs],
             status=JobStatus.SUCCEEDED,
-        ).values_list("tenant_id", "object_id")
+        ).values_list("extension_id", "object_id")
     )
     for job in jobs:
-        setattr(job, PREPARED_SENT_BEFORE, (job.tenant_id, job.object_id) in sent)
+        setattr(job, PREPARED_SENT_BEFORE, (job.extension_id, job.object_id) in sent)
 
 
 @registry.handles(JobKind.ORDER_EXPORT, queue=Queue.ORDER, direction=Direction.OUTBOUND)
@@ -126,7 +126,7 @@ def _sent_before(job: ExternalSyncJob) -> bool:
         return prepared
     return (
         ExternalSyncJob.objects.filter(
-            tenant_id=job.tenant_id,
+            extension_id=job.extension_id,
             kind=job.kind,
             object_id=job.object_id,
             status=JobStatus.SUCCEEDED,

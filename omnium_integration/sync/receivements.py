@@ -45,7 +45,7 @@ from ..exceptions import (
 )
 from ..host import get_adapter
 from ..host.receivements import Reception
-from ..jobs import engine, registry
+from ..jobs import manager, registry
 from ..models import ExternalSyncJob
 from ..transform import (
     goods_reception_id,
@@ -71,7 +71,7 @@ def export_receivement(job: ExternalSyncJob) -> dict[str, Any]:
         return {"skipped": "The goods reception is not completed."}
     store = adapter.get_stock_store(reception.store_pk)
     flow_master = bool(store and store.flow_stock_master)
-    client = get_client(job.tenant)
+    client = get_client(job.extension)
 
     result: dict[str, Any] = {}
     purchase_order, delivery_hint = _omnium_purchase_order(client, reception)
@@ -82,9 +82,9 @@ def export_receivement(job: ExternalSyncJob) -> dict[str, Any]:
 
     if flow_master:
         changes = _stock_changes(reception, with_cost=purchase_order is None)
-        with engine.leased(job):
+        with manager.leased(job):
             note_stock_changes(
-                tenant_id=job.tenant_id,
+                extension_id=job.extension_id,
                 store_id=reception.store_pk,
                 changes=changes,
                 reason=f"goods reception {reception.uid}",

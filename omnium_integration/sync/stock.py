@@ -20,7 +20,7 @@ from ..client import get_client
 from ..conf import app_settings
 from ..enums import Direction, JobKind, Queue
 from ..host import get_adapter
-from ..jobs import engine, registry
+from ..jobs import manager, registry
 from ..models import ExternalSyncJob, JobSource, PendingStockChange
 from ..transform import cents_to_decimal, hundredths_to_quantity
 
@@ -39,7 +39,7 @@ class StockChange:
 
 def note_stock_changes(
     *,
-    tenant_id: int,
+    extension_id: int,
     store_id: Any,
     changes: Iterable[StockChange],
     reason: str = "",
@@ -47,12 +47,12 @@ def note_stock_changes(
 ) -> tuple[int, bool] | None:
     """Note changed SKUs of a Flow-master store and enqueue its ``stock.export`` job.
 
-    Runs in the caller's transaction. Returns what ``engine.enqueue`` returns, or
+    Runs in the caller's transaction. Returns what ``manager.enqueue`` returns, or
     ``None`` when there was nothing to note.
     """
     rows = [
         PendingStockChange(
-            tenant_id=tenant_id,
+            extension_id=extension_id,
             store_id=store_id,
             sku=change.sku,
             cost=change.cost,
@@ -64,8 +64,8 @@ def note_stock_changes(
     if not rows:
         return None
     PendingStockChange.objects.bulk_create(rows, batch_size=DELETE_CHUNK)
-    return engine.enqueue(
-        JobKind.STOCK_EXPORT, tenant_id=tenant_id, object_id=store_id, source=source
+    return manager.enqueue(
+        JobKind.STOCK_EXPORT, extension_id=extension_id, object_id=store_id, source=source
     )
 
 
@@ -73,7 +73,7 @@ def note_stock_changes(
 def export_stock(job: ExternalSyncJob) -> dict[str, Any]:
     """Send the store's current stock of every noted SKU to Omnium, as absolute levels."""
     notes = list(
-        PendingStockChange.objects.filter(tenant_id=job.tenant_id, store_id=job.object_id)
+        PendingStockChange.objects.filter(extension_id=job.extension_id, store_id=job.object_id)
         .order_by("pk")
         .values_list("pk", "sku", "cost", "cost_currency")
     )
@@ -107,7 +107,7 @@ def export_stock(job: ExternalSyncJob) -> dict[str, Any]:
             item["costCurrency"] = costs[sku][1]
         items.append(item)
 
-    calls = get_client(job.tenant).update_inventory(items)
+    calls = get_client(job.extension).update_inventory(items)
 
     more = len(note_ids) > len(skus)
     _forget(job, [pk for sku in skus for pk in note_ids[sku]], run_again=more)
@@ -116,11 +116,13 @@ def export_stock(job: ExternalSyncJob) -> dict[str, Any]:
 
 def _forget(job: ExternalSyncJob, note_ids: list[int], *, run_again: bool = False) -> None:
     """Delete the notes this run covered, while the job is still ours."""
-    with engine.leased(job):
+    with manager.leased(job):
         for start in range(0, len(note_ids), DELETE_CHUNK):
             PendingStockChange.objects.filter(
                 pk__in=note_ids[start : start + DELETE_CHUNK]
             ).delete()
         if run_again:
             # The job is running, so this flags it to run once more for the rest.
-            engine.enqueue(JobKind.STOCK_EXPORT, tenant_id=job.tenant_id, object_id=job.object_id)
+            manager.enqueue(
+                JobKind.STOCK_EXPORT, extension_id=job.extension_id, object_id=job.object_id
+            )

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         adapter = get_adapter()
         extensions = TenantExtension.objects.select_related("tenant").order_by("pk")
         if options["tenant"]:
-            extensions = [e for e in extensions if adapter.webhook_key(e) == options["tenant"]]
+            extensions = [e for e in extensions if adapter.tenant_key(e) == options["tenant"]]
             if not extensions:
                 raise CommandError(f"No Omnium extension for tenant {options['tenant']!r}.")
         base_url = (options["base_url"] or app_settings.PUBLIC_BASE_URL).rstrip("/")
@@ -46,7 +46,7 @@ class Command(BaseCommand):
             raise CommandError(f"{failures} tenant(s) failed the check.")
 
     def check_tenant(self, extension, adapter, base_url: str, options) -> bool:
-        key = adapter.webhook_key(extension)
+        key = adapter.tenant_key(extension)
         self.stdout.write(f"Tenant {key} ({'active' if extension.is_active else 'INACTIVE'})")
         ok = True
         if not extension.has_credentials:

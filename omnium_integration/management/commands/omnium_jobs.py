@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from omnium_integration.conf import app_settings
 from omnium_integration.enums import JobStatus, Queue
 from omnium_integration.health import queue_health
-from omnium_integration.jobs import clock, engine
+from omnium_integration.jobs import clock, manager
 from omnium_integration.models import ExternalSyncJob
 
 
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         if options["failed"]:
             return self.list_failed(failed[: options["limit"]], options["json"])
         if options["retry_failed"]:
-            count = engine.retry_now(failed)
+            count = manager.retry_now(failed)
             self.stdout.write(f"{count} failed job(s) will run again now.")
             return None
         if options["prune"]:

@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from omnium_integration.enums import JobKind
 from omnium_integration.host import get_adapter
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import manager
 from omnium_integration.models import JobSource, TenantExtension
 from omnium_integration.receivers import CAPTURES
 from omnium_integration.sync.order_poll import poll_tenant
@@ -89,28 +89,29 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Say what, write nothing.")
 
     def handle(self, *args, **options):
-        tenant = self.tenant(options["tenant"])
+        extension = self.extension(options["tenant"])
         if options["since"]:
             if options["what"]:
                 raise CommandError("Give either an object to resync or --since, not both.")
-            return self.since(parse_since(options["since"]), tenant, options)
+            return self.since(parse_since(options["since"]), extension, options)
         if not (options["what"] and options["reference"]):
             raise CommandError("Name an object (e.g. `order POS-1001`) or pass --since DATE.")
         if options["what"] == OMNIUM_ORDER:
-            return self.omnium_order(options["reference"], tenant, options["dry_run"])
-        return self.one(options["what"], options["reference"], tenant, options["dry_run"])
+            return self.omnium_order(options["reference"], extension, options["dry_run"])
+        return self.one(options["what"], options["reference"], extension, options["dry_run"])
 
-    def tenant(self, uid: str | None) -> TenantExtension | None:
-        if uid is None:
+    def extension(self, tenant_uid: str | None) -> TenantExtension | None:
+        """The Omnium extension of the Flow tenant ``--tenant`` names."""
+        if tenant_uid is None:
             return None
-        extension = get_adapter().webhook_extension(uid)
+        extension = get_adapter().extension_for_tenant(tenant_uid)
         if extension is None:
-            raise CommandError(f"No Omnium extension for tenant {uid!r}.")
+            raise CommandError(f"No Omnium extension for tenant {tenant_uid!r}.")
         return extension
 
-    def one(self, what: str, reference: str, tenant, dry_run: bool) -> None:
+    def one(self, what: str, reference: str, extension, dry_run: bool) -> None:
         capture = CAPTURES[what]
-        tenant_id = tenant.tenant_id if tenant else None
+        tenant_id = extension.tenant_id if extension else None
         instance = get_adapter().find_object(capture.model_key, reference, tenant_id)
         if instance is None:
             raise CommandError(f"No Flow {what} {reference!r}.")
@@ -121,16 +122,16 @@ class Command(BaseCommand):
             queued = capture(instance, source=JobSource.COMMAND)
         self.stdout.write(self.describe(what, reference, queued))
 
-    def omnium_order(self, order_id: str, tenant, dry_run: bool) -> None:
-        if tenant is None:
+    def omnium_order(self, order_id: str, extension, dry_run: bool) -> None:
+        if extension is None:
             raise CommandError("omnium-order needs --tenant (which Omnium to fetch it from).")
         if dry_run:
             self.stdout.write(f"Would enqueue {JobKind.ORDER_IMPORT} for Omnium order {order_id}.")
             return
         with transaction.atomic():
-            queued = engine.enqueue(
+            queued = manager.enqueue(
                 JobKind.ORDER_IMPORT,
-                tenant_id=tenant.pk,
+                extension_id=extension.pk,
                 object_id=order_id,
                 source=JobSource.COMMAND,
             )
@@ -147,9 +148,9 @@ class Command(BaseCommand):
             return f"Queued job #{job_id} for {what} {reference}."
         return f"{what} {reference} already has job #{job_id} waiting; it will send the latest."
 
-    def since(self, moment: datetime, tenant, options) -> None:
+    def since(self, moment: datetime, extension, options) -> None:
         adapter = get_adapter()
-        tenant_id = tenant.tenant_id if tenant else None
+        tenant_id = extension.tenant_id if extension else None
         dry_run = options["dry_run"]
         for name in options["kind"] or list(CAPTURES):
             capture = CAPTURES[name]
@@ -172,11 +173,11 @@ class Command(BaseCommand):
                 f"{due} with something for Omnium, {due if dry_run else queued} {verb}"
             )
         if options["inbound"]:
-            extensions = [tenant] if tenant else TenantExtension.objects.active()
-            for extension in extensions:
-                stats = poll_tenant(extension, since=moment, dry_run=dry_run)
+            extensions = [extension] if extension else TenantExtension.objects.active()
+            for each in extensions:
+                stats = poll_tenant(each, since=moment, dry_run=dry_run)
                 self.stdout.write(
-                    f"Omnium orders of tenant {adapter.webhook_key(extension)}: "
+                    f"Omnium orders of tenant {adapter.tenant_key(each)}: "
                     f"{stats.seen} changed, {stats.enqueued} "
                     f"{'would be queued' if dry_run else 'queued'}, "
                     f"{stats.coalesced} already waiting, {stats.skipped} already current"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from omnium_integration.enums import Queue
-from omnium_integration.jobs import engine
+from omnium_integration.jobs import worker
 
 
 class Command(BaseCommand):
@@ -56,7 +56,7 @@ class Command(BaseCommand):
         queues = options["queue"] or [q.value for q in Queue]
         failed = 0
         for queue in queues:
-            stats = engine.drain(queue, max_jobs=options["max_jobs"])
+            stats = worker.drain(queue, max_jobs=options["max_jobs"])
             failed += stats.failed
             self.stdout.write(
                 f"{queue}: {stats.claimed} run, {stats.succeeded} succeeded, "
