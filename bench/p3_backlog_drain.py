@@ -146,7 +146,7 @@ def main() -> None:
                 )
                 for sale in sales
             )
-            seconds, claimed, cpu = worker.run([True] * args.workers)
+            seconds, claimed, cpu = engine.run([True] * args.workers)
             succeeded = ExternalSyncJob.objects.filter(status=JobStatus.SUCCEEDED).count()
             assert claimed == succeeded == args.jobs, (claimed, succeeded, args.jobs)
             engine_rates.append(args.jobs / seconds)

@@ -22,7 +22,9 @@ ORDER_Q = Queue.ORDER.value
 
 
 def add(extension, object_id, **payload):
-    return manager.enqueue(RECORD, extension_id=extension.pk, object_id=object_id, payload=payload)[0]
+    return manager.enqueue(RECORD, extension_id=extension.pk, object_id=object_id, payload=payload)[
+        0
+    ]
 
 
 @pytest.fixture

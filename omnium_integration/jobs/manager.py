@@ -96,7 +96,10 @@ def enqueue(
             return job_id, True
         # Built only now: the common path (a new job) costs no query building.
         active = ExternalSyncJob.objects.filter(
-            extension_id=extension_id, kind=spec.kind, object_id=object_id, status__in=ACTIVE_STATUSES
+            extension_id=extension_id,
+            kind=spec.kind,
+            object_id=object_id,
+            status__in=ACTIVE_STATUSES,
         )
         if source == JobSource.SIGNAL:
             # The caller changed the object. A running job is flagged to run again; a
