@@ -101,7 +101,7 @@ def main() -> None:
 
     from bench.benchapp.models import BareEvent
     from flow_stub_project.devstack import FlowServer
-    from omnium_integration.enums import JobKind, JobStatus
+    from omnium_integration.enums import EventOutcome, JobKind, JobStatus
     from omnium_integration.models import ExternalSyncJob, InboundEvent
 
     extension = fresh_tenant()
@@ -144,7 +144,7 @@ def main() -> None:
         close_old_connections()
 
     # Every webhook request stored its event and queued its own import job.
-    stored = InboundEvent.objects.filter(extension=extension, outcome=InboundEvent.Outcome.QUEUED)
+    stored = InboundEvent.objects.filter(extension=extension, outcome=EventOutcome.QUEUED)
     jobs = ExternalSyncJob.objects.filter(
         extension=extension, kind=JobKind.ORDER_IMPORT, status=JobStatus.PENDING
     )

@@ -46,3 +46,23 @@ class JobKind(models.TextChoices):
     ORDER_IMPORT = "order.import", "Omnium order → Flow"
     RECEIVEMENT_EXPORT = "receivement.export", "Flow goods reception → Omnium"
     STOCK_EXPORT = "stock.export", "Flow stock levels → Omnium"
+
+
+class EventOutcome(models.TextChoices):
+    """What became of an Omnium event delivered to the Omnium Event API."""
+
+    QUEUED = "queued", "Job created"
+    COALESCED = "coalesced", "Joined the order's active job"
+    DUPLICATE = "duplicate", "Duplicate event id"
+    IGNORED = "ignored", "Not an order event"
+
+
+class ImportOutcome(models.TextChoices):
+    """What an import of an Omnium order did to its Flow order."""
+
+    CREATED = "created", "Created in Flow"
+    UPDATED = "updated", "Updated in Flow"
+    UNCHANGED = "unchanged", "Nothing to change"
+    CANCELLED = "cancelled", "Cancelled in Flow"
+    SKIPPED = "skipped", "Not applied (see reason)"
+    IGNORED = "ignored", "Not imported (see reason)"

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from . import views
-from .api.views import OmniumEventView
+from .webhooks.views import OmniumEventView
 
 app_name = "omnium_integration"
 urlpatterns = [

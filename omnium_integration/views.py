@@ -1,4 +1,4 @@
-"""Plain Django views of the app (the Omnium Event API lives in ``api/``)."""
+"""Plain Django views of the app (the Omnium Event API lives in ``webhooks/``)."""
 
 from __future__ import annotations
 

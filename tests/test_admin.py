@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from flow_stub_project.flow.models import Tenant
-from omnium_integration.enums import JobStatus, Queue
+from omnium_integration.enums import EventOutcome, JobStatus, Queue
 from omnium_integration.jobs import manager, worker
 from omnium_integration.models import ExternalSyncJob, StoreExtension, TenantExtension
 from tests.testapp.handlers import RECORD
@@ -200,7 +200,7 @@ def test_read_only_records_render_and_cannot_be_edited(admin_client, configured,
         object_id="WEB-1",
         body={"className": "Order", "objectId": "WEB-1"},
         headers={"User-Agent": "Omnium"},
-        outcome=InboundEvent.Outcome.QUEUED,
+        outcome=EventOutcome.QUEUED,
     )
     imported = ImportedOrder.objects.create(extension=configured, omnium_order_id="WEB-1")
     note = PendingStockChange.objects.create(extension=configured, store=store, sku="SKU-1")

@@ -11,9 +11,10 @@ from django.db.models.signals import post_save
 
 from flow_stub_project.flow.models import Customer, Order, OrderHandling, Store
 from omnium_integration.exceptions import MappingError, PermanentError
+from omnium_integration.mapping.order_imports import omnium_lines
 from omnium_integration.models import ExternalSyncJob, ImportedOrder
 from omnium_integration.receivers import capture
-from omnium_integration.sync.inbound_orders import apply_order, omnium_lines
+from omnium_integration.sync.inbound_orders import apply_order
 from tests.omnium_orders import omnium_line, omnium_order
 from tests.testapp.handlers import RECORD
 

@@ -1,18 +1,17 @@
 """Flow-side reads and writes of the inbound order import (Omnium -> Flow).
 
 The import's rules (which state, which lines, which deadline) live in
+:mod:`omnium_integration.mapping.order_imports`, its steps in
 :mod:`omnium_integration.sync.inbound_orders`; this mixin only knows how Flow's models
-are shaped. It exchanges plain values with the rules: :class:`OrderHeader`,
-:class:`LineSpec` (an Omnium line as Flow wants it), :class:`FlowLine` (a Flow line as
-it is) and :class:`LinePlan` (what to change).
+are shaped. It exchanges plain values with the rules (:mod:`..mapping.records`):
+:class:`OrderHeader`, :class:`LineSpec` (an Omnium line as Flow wants it),
+:class:`FlowLine` (a Flow line as it is) and :class:`LinePlan` (what to change).
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,78 +19,9 @@ from django.db.models import Model
 
 from ..conf import get_customer_model, get_order_model, get_store_model
 from ..exceptions import MappingError
+from ..mapping.records import FlowLine, LinePlan, OrderHeader
 from ..transform import sanitize_uid
 from ..workdays import is_weekday, time_zone_for
-
-
-@dataclass(frozen=True)
-class LineSpec:
-    """An Omnium order line as it should be in Flow (money in cents)."""
-
-    key: str  # Omnium lineItemId
-    sku: str
-    name: str
-    quantity: Decimal
-    unit_price: int
-    discount: int
-    vat_rate: Decimal | None
-    parent_key: str | None = None  # the package line it belongs to, when that line is kept
-
-
-@dataclass(frozen=True)
-class FlowLine:
-    """A Flow order line as it is now."""
-
-    pk: Any
-    key: str  # Omnium lineItemId; "" for a line Flow added itself
-    sku: str
-    name: str
-    quantity: Decimal
-    unit_price: int
-    discount: int
-    vat_rate: Decimal
-    delivered_quantity: Decimal
-    is_paid: bool
-    parent_key: str | None
-
-    @property
-    def locked(self) -> bool:
-        """Delivered or paid: never removed by an import."""
-        return self.is_paid or self.delivered_quantity > 0
-
-
-@dataclass
-class LinePlan:
-    """What an import changes in a Flow order's lines."""
-
-    add: list[LineSpec] = field(default_factory=list)
-    update: list[tuple[FlowLine, dict[str, Any]]] = field(default_factory=list)
-    remove: list[FlowLine] = field(default_factory=list)
-    kept: list[FlowLine] = field(default_factory=list)  # gone in Omnium, delivered or paid
-    frozen: list[FlowLine] = field(default_factory=list)  # paid, changed in Omnium
-    material: bool = False  # lines added, removed, or quantity/price/discount/sku changed
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "added": len(self.add),
-            "updated": len(self.update),
-            "removed": len(self.remove),
-            "kept": len(self.kept),
-            "frozen": len(self.frozen),
-        }
-
-
-@dataclass(frozen=True)
-class OrderHeader:
-    """Order-level values the import sets (``None``: leave as it is on update)."""
-
-    external_id: str
-    order_type: str
-    store: Model | None
-    customer: Model | None
-    currency: str
-    valid_until: datetime | None
-    shipping_method_id: str
 
 
 def _fit(model: type[Model], name: str, value: Any) -> Any:

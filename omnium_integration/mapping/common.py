@@ -7,6 +7,18 @@ from typing import Any
 from .options import ExportOptions
 
 
+def text(value: object) -> str:
+    """An Omnium scalar as stripped text ("" for null and for anything not a scalar)."""
+    if value is None or isinstance(value, dict | list | bool):
+        return ""
+    return str(value).strip()
+
+
+def join(*parts: object) -> str:
+    """The non-empty parts as text, separated by spaces (a first and last name)."""
+    return " ".join(piece for piece in map(text, parts) if piece)
+
+
 def compact(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` without the keys whose value is ``None``, ``""`` or an empty collection.
 

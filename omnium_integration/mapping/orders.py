@@ -35,19 +35,7 @@ from .records import (
     OrderState,
     PaymentRecord,
 )
-
-# Omnium's cancellation statuses (omnium-api §7.3): an order in one of them is cancelled.
-CANCELLED_STATUSES = frozenset(
-    {
-        "OrderCanceled",
-        "OrderCanceledByCustomer",
-        "OrderCanceledByStore",
-        "Expired",
-        "NotCollected",
-        "Deleted",
-    }
-)
-
+from .statuses import is_cancel_status
 
 # ---------------------------------------------------------------------------- identities
 
@@ -320,5 +308,5 @@ def target_status(order: OrderRecord, options: ExportOptions) -> str | None:
 
 
 def is_cancelled(omnium_order: dict[str, Any], options: ExportOptions) -> bool:
-    status = omnium_order.get("status")
-    return status == options.cancelled_status or status in CANCELLED_STATUSES
+    """Whether Omnium's order is cancelled: a cancellation status, or the one we write."""
+    return is_cancel_status(omnium_order.get("status"), also=options.cancelled_status)

@@ -1,9 +1,11 @@
-"""Flow's objects as plain, frozen data: what the adapter reads and the mappers consume.
+"""Flow's objects as plain data: what the adapter reads and writes, what the mappers use.
 
-The adapter (:mod:`omnium_integration.host`) turns Flow model instances into these
-records; the mapping functions turn records into Omnium documents. Neither side sees the
-other's types, so the mappers are tested without a database and a host with different
-models only has to fill these in. Money is integer cents, as in Flow.
+Flow -> Omnium: the adapter (:mod:`omnium_integration.host`) turns Flow model instances
+into these records and the mapping functions turn records into Omnium documents.
+Omnium -> Flow: the import's rules turn Omnium documents into :class:`LineSpec` /
+:class:`OrderHeader` values and a :class:`LinePlan`, which the adapter applies. Neither
+side sees the other's types, so the rules are tested without a database and a host with
+different models only has to fill these in. Money is integer cents, as in Flow.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 
 class OrderKind(StrEnum):
@@ -151,3 +154,76 @@ class ReceiptRecord:
     created_at: datetime | None = None
     settled_at: datetime | None = None
     pdf: bytes | None = field(default=None, repr=False)
+
+
+# ------------------------------------------------------------------- Omnium -> Flow
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """An Omnium order line as it should be in Flow (money in cents)."""
+
+    key: str  # Omnium lineItemId
+    sku: str
+    name: str
+    quantity: Decimal
+    unit_price: int
+    discount: int
+    vat_rate: Decimal | None
+    parent_key: str | None = None  # the package line it belongs to, when that line is kept
+
+
+@dataclass(frozen=True)
+class FlowLine:
+    """A Flow order line as it is now."""
+
+    pk: Any
+    key: str  # Omnium lineItemId; "" for a line Flow added itself
+    sku: str
+    name: str
+    quantity: Decimal
+    unit_price: int
+    discount: int
+    vat_rate: Decimal
+    delivered_quantity: Decimal
+    is_paid: bool
+    parent_key: str | None
+
+    @property
+    def locked(self) -> bool:
+        """Delivered or paid: never removed by an import."""
+        return self.is_paid or self.delivered_quantity > 0
+
+
+@dataclass
+class LinePlan:
+    """What an import changes in a Flow order's lines."""
+
+    add: list[LineSpec] = field(default_factory=list)
+    update: list[tuple[FlowLine, dict[str, Any]]] = field(default_factory=list)
+    remove: list[FlowLine] = field(default_factory=list)
+    kept: list[FlowLine] = field(default_factory=list)  # gone in Omnium, delivered or paid
+    frozen: list[FlowLine] = field(default_factory=list)  # paid, changed in Omnium
+    material: bool = False  # lines added, removed, or quantity/price/discount/sku changed
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "added": len(self.add),
+            "updated": len(self.update),
+            "removed": len(self.remove),
+            "kept": len(self.kept),
+            "frozen": len(self.frozen),
+        }
+
+
+@dataclass(frozen=True)
+class OrderHeader:
+    """Order-level values the import sets (``None``: leave as it is on update)."""
+
+    external_id: str
+    order_type: str
+    store: Any  # Flow's store instance, as the adapter found it
+    customer: Any  # Flow's customer instance
+    currency: str
+    valid_until: datetime | None
+    shipping_method_id: str

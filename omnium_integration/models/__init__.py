@@ -1,5 +1,5 @@
-from .events import InboundEvent
 from .imports import ImportedOrder
+from .inbound_events import InboundEvent
 from .jobs import ExternalSyncJob, JobAttempt, JobSource
 from .stock import PendingStockChange
 from .tenants import StoreExtension, TenantExtension

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from ..conf import host_model_label
+from ..enums import ImportOutcome
 
 
 class ImportedOrder(models.Model):
@@ -19,14 +20,6 @@ class ImportedOrder(models.Model):
     app rather than on Flow's order so Flow core needs no new columns; it also records
     orders the import chose not to create (an order type Flow does not handle, say).
     """
-
-    class Outcome(models.TextChoices):
-        CREATED = "created", "Created in Flow"
-        UPDATED = "updated", "Updated in Flow"
-        UNCHANGED = "unchanged", "Nothing to change"
-        CANCELLED = "cancelled", "Cancelled in Flow"
-        SKIPPED = "skipped", "Not applied (see reason)"
-        IGNORED = "ignored", "Not imported (see reason)"
 
     extension = models.ForeignKey(
         "omnium_integration.TenantExtension",
@@ -50,7 +43,7 @@ class ImportedOrder(models.Model):
     fingerprint = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the Omnium order last applied."
     )
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    outcome = models.CharField(max_length=20, choices=ImportOutcome.choices)
     reason = models.CharField(max_length=500, blank=True)
     imported_at = models.DateTimeField(default=timezone.now)
 

@@ -10,20 +10,19 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from ..api.events import is_order_event
-from ..enums import JobKind
+from ..conf import app_settings
+from ..enums import EventOutcome, JobKind
 from ..jobs import manager
+from ..mapping.order_imports import order_kind
 from ..models import InboundEvent, JobSource, TenantExtension
-from .inbound_orders import order_kind
+from .envelope import is_order_event
 
 logger = logging.getLogger(__name__)
 
-Outcome = InboundEvent.Outcome
-
 
 @dataclass(frozen=True)
-class Receipt:
-    """What became of one delivery."""
+class IntakeResult:
+    """What became of one delivery: the answer the view gives Omnium."""
 
     outcome: str
     event_pk: int | None = None
@@ -49,7 +48,7 @@ def ignore_reason(event: dict[str, Any]) -> str:
     if not is_order_event(event):
         return f"{event['className']} events are not imported."
     order_type = event.get("subClassName") or ""
-    if order_type and order_kind(order_type) is None:
+    if order_type and order_kind(order_type, app_settings.POLL_ORDER_TYPES) is None:
         return f"Order type {order_type!r} is not imported."
     return ""
 
@@ -61,7 +60,7 @@ def receive_event(
     *,
     headers: dict[str, str],
     remote_addr: str | None,
-) -> Receipt:
+) -> IntakeResult:
     """Store the event and, for an order, enqueue its import; both or neither.
 
     A repeated event id is answered as a duplicate and stores nothing more: the unique
@@ -74,7 +73,7 @@ def receive_event(
     reason = ignore_reason(event)
     try:
         with transaction.atomic():
-            job_id, outcome = None, Outcome.IGNORED
+            job_id, outcome = None, EventOutcome.IGNORED
             if not reason:
                 job_id, created = manager.enqueue(
                     JobKind.ORDER_IMPORT,
@@ -82,7 +81,7 @@ def receive_event(
                     object_id=event["objectId"],
                     source=JobSource.WEBHOOK,
                 )
-                outcome = Outcome.QUEUED if created else Outcome.COALESCED
+                outcome = EventOutcome.QUEUED if created else EventOutcome.COALESCED
             stored = InboundEvent.objects.create(
                 extension=extension,
                 event_id=event_id,
@@ -101,14 +100,14 @@ def receive_event(
         original = _original(extension, event_id) if event_id else None
         if original is None:
             raise
-        return Receipt(Outcome.DUPLICATE, original.pk, original.job_id)
+        return IntakeResult(EventOutcome.DUPLICATE, original.pk, original.job_id)
     logger.info(
         "Omnium event %s: %s",
         event_id or "(no id)",
         outcome,
         extra={"extension_id": extension.pk, "job_id": job_id, "object_id": event["objectId"]},
     )
-    return Receipt(outcome, stored.pk, job_id, reason)
+    return IntakeResult(outcome, stored.pk, job_id, reason)
 
 
 def _original(extension: TenantExtension, event_id: str) -> InboundEvent | None:

@@ -50,11 +50,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..conf import app_settings
+from ..enums import EventOutcome
 from ..host import get_adapter
-from ..models import InboundEvent
 from ..redaction import redact
-from ..sync.events import receive_event
-from .events import EventRejected, parse_event
+from .envelope import EventRejected, parse_event
+from .intake import receive_event
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +96,15 @@ class OmniumEventView(APIView):
                 403, "tenant_inactive", "The tenant's Omnium extension is not active."
             )
         body, event = parse_event(read_body(request))
-        receipt = receive_event(
+        intake = receive_event(
             extension,
             body,
             event,
             headers=stored_headers(request),
             remote_addr=client_address(request),
         )
-        accepted = receipt.outcome in (InboundEvent.Outcome.QUEUED, InboundEvent.Outcome.COALESCED)
-        return Response(receipt.as_dict(), status=202 if accepted else 200)
+        accepted = intake.outcome in (EventOutcome.QUEUED, EventOutcome.COALESCED)
+        return Response(intake.as_dict(), status=202 if accepted else 200)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, EventRejected):

@@ -6,15 +6,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ..enums import EventOutcome
+
 
 class InboundEvent(models.Model):
     """An Omnium event delivered to the Omnium Event API, whatever became of it."""
-
-    class Outcome(models.TextChoices):
-        QUEUED = "queued", "Job created"
-        COALESCED = "coalesced", "Joined the order's active job"
-        DUPLICATE = "duplicate", "Duplicate event id"
-        IGNORED = "ignored", "Not an order event"
 
     extension = models.ForeignKey(
         "omnium_integration.TenantExtension", on_delete=models.CASCADE, related_name="events"
@@ -27,7 +23,7 @@ class InboundEvent(models.Model):
     headers = models.JSONField(default=dict, blank=True, help_text="Without credentials.")
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    outcome = models.CharField(max_length=20, choices=EventOutcome.choices)
     job = models.ForeignKey(
         "omnium_integration.ExternalSyncJob",
         null=True,

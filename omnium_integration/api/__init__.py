@@ -1,1 +1,0 @@
-"""The Omnium Event API: the webhook Omnium's event subscriptions post to."""
