@@ -82,14 +82,15 @@ def main() -> None:
     from django.utils import timezone
 
     from flow_stub_project.flow.models import Store
-    from omnium_integration.client import encode_json, get_client
+    from omnium_integration.client import get_client
+    from omnium_integration.client.http import encode_json
+    from omnium_integration.client.tokens import fetch_token
     from omnium_integration.enums import Direction, JobKind, JobStatus, Queue
     from omnium_integration.host import get_adapter
     from omnium_integration.mapping.orders import pos_order
     from omnium_integration.models import ExternalSyncJob
     from omnium_integration.sandbox import OmniumSandbox
     from omnium_integration.sync.outbound import export_options
-    from omnium_integration.tokens import fetch_token
     from tests.flow_factories import completed_sales
 
     sandbox = OmniumSandbox().start()

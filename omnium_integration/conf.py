@@ -50,7 +50,6 @@ DEFAULTS: dict[str, Any] = {
     # machine) live; empty: the system temp dir. Must be local to the machine.
     "CONCURRENCY_LOCK_DIR": "",
     "BATCH_SIZE_LIMIT": 1000,  # items per bulk call (inventory, orders)
-    "CUSTOMER_BATCH_SIZE_LIMIT": 100,  # items per customer bulk call
     # Tokens are reused until this margin before the earlier of their expiry and max age.
     "TOKEN_MAX_AGE": 16 * 3600,  # seconds
     "TOKEN_RENEW_MARGIN": 300,  # seconds

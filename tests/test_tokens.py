@@ -14,11 +14,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from omnium_integration.client import OmniumClient, clear_clients, get_client
+from omnium_integration.client.tokens import Token, _parse_token, jwt_expiry
 from omnium_integration.conf import app_settings
 from omnium_integration.exceptions import ConfigurationError, PermanentError, RetryableError
 from omnium_integration.models import TenantExtension
 from omnium_integration.models.tenants import token_renewal_time
-from omnium_integration.tokens import Token, _parse_token, jwt_expiry
 from tests.omnium_worker import run_workers
 
 GET_ORDER = "GET /api/Orders/{id}"

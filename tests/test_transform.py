@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from omnium_integration.client import decode_json, encode_json
+from omnium_integration.client.http import decode_json, encode_json
 from omnium_integration.exceptions import MappingError, PermanentError
 from omnium_integration.transform import (
     MARKETS,

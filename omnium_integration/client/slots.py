@@ -1,15 +1,16 @@
 """Per-tenant call slots shared by every thread and process on one machine.
 
-Omnium allows 20 concurrent requests per API user (spec §5). The engines run as several
-django-q2 worker processes, each possibly with threads, so an in-process semaphore is not
-enough. A :class:`SlotPool` of ``size`` slots is ``size`` lock files in a directory; a
-caller holds a slot while it holds an exclusive ``flock`` on one of them. The kernel
-releases the lock when the holder exits or dies, so a killed worker never leaks a slot.
+Omnium allows 20 concurrent requests per API user (docs/omnium-api.md#rate-limits). The
+engines run as several django-q2 worker processes, each possibly with threads, so an in-
+process semaphore is not enough. A :class:`SlotPool` of ``size`` slots is ``size`` lock
+files in a directory; a caller holds a slot while it holds an exclusive ``flock`` on one
+of them. The kernel releases the lock when the holder exits or dies, so a killed worker
+never leaks a slot.
 
 Inside one process a semaphore admits at most ``size`` threads before they look at the
 files, and the process remembers which slot files its own threads hold (``flock`` locks
-belong to the open file, so two threads must never lock the same descriptor).
-Where ``fcntl`` does not exist (Windows) the pool limits this process only.
+belong to the open file, so two threads must never lock the same descriptor). Where
+``fcntl`` does not exist (Windows) the pool limits this process only.
 """
 
 from __future__ import annotations

@@ -1,26 +1,28 @@
-"""Omnium access tokens: fetched with the tenant's client credentials, shared by every worker.
+"""Omnium access tokens: fetched with the tenant's credentials, shared by every worker.
 
-Omnium's token endpoint (spec §3) is ``POST /api/token?clientId=…&clientSecret=…`` with
-``returnAsJson=true`` for ``{"accessToken", "tokenType", "expiresIn"}``. It looks like an
-OAuth2 client-credentials grant but is not one (no form body, no ``grant_type``), so no
-OAuth2 session library can make the request. What oauthlib does serve, and is used for:
+Omnium's token endpoint (docs/omnium-api.md#authentication) is ``POST
+/api/token?clientId=…&clientSecret=…`` with ``returnAsJson=true`` for ``{"accessToken",
+"tokenType", "expiresIn"}``. It looks like an OAuth2 client-credentials grant but is not
+one (no form body, no ``grant_type``), so no OAuth2 session library can make the
+request. What oauthlib does serve, and is used for:
 
 * the token model and its checks: the answer, renamed to RFC 6749 names, goes through
-  ``parse_token_response`` -> an ``OAuth2Token`` (an ``error`` member or a missing access
-  token raise), with ``expires_in`` turned into an absolute ``expires_at``;
+  ``parse_token_response`` -> an ``OAuth2Token`` (an ``error`` member or a missing
+  access token raise), with ``expires_in`` turned into an absolute ``expires_at``;
 * the RFC 6750 bearer header (``prepare_bearer_headers``).
 
 The token is the tenant's managed ``OMNIUM_TOKEN``: stored on the
-:class:`~omnium_integration.models.TenantExtension` row with its expiry and the time it was
-obtained, and reused by every worker process until :func:`token_renewal_time`. Renewal is
-single-flight across processes: it happens under a row lock (``SELECT … FOR UPDATE`` on
-PostgreSQL; on SQLite the ``BEGIN IMMEDIATE`` write lock serialises it the same way, which
-needs ``"transaction_mode": "IMMEDIATE"`` in the database OPTIONS, as the stub host sets),
-and whoever gets the lock second re-reads the row and finds the fresh token instead of
-asking again. The token call is made while holding the lock, bounded by the timeouts.
+:class:`~omnium_integration.models.TenantExtension` row with its expiry and the time it
+was obtained, and reused by every worker process until :func:`token_renewal_time`.
+Renewal is single-flight across processes: it happens under a row lock (``SELECT … FOR
+UPDATE`` on PostgreSQL; on SQLite the ``BEGIN IMMEDIATE`` write lock serialises it the
+same way, which needs ``"transaction_mode": "IMMEDIATE"`` in the database OPTIONS, as
+the stub host sets), and whoever gets the lock second re-reads the row and finds the
+fresh token instead of asking again. The token call is made while holding the lock,
+bounded by the timeouts.
 
-The token URL carries the secret in its query string, so it is never logged, never put in
-an exception message and never chained into a traceback.
+The token URL carries the secret in its query string, so it is never logged, never put
+in an exception message and never chained into a traceback.
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from oauthlib.oauth2.rfc6749.parameters import parse_token_response
 from oauthlib.oauth2.rfc6749.tokens import prepare_bearer_headers
 
-from .conf import app_settings
-from .exceptions import ConfigurationError, PermanentError, RetryableError
-from .models.tenants import TenantExtension, token_renewal_time
+from ..conf import app_settings
+from ..exceptions import ConfigurationError, PermanentError, RetryableError
+from ..models.tenants import TenantExtension, token_renewal_time
 
 logger = logging.getLogger(__name__)
 
