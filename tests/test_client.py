@@ -203,7 +203,6 @@ def test_private_and_business_customers(omnium, sandbox):
     assert sandbox.state.business_customers["b1"]["versionId"] == 2
 
 
-
 # ------------------------------------------------------------------------- inventory
 
 

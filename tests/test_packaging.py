@@ -31,7 +31,7 @@ def test_the_wheel_holds_the_app_and_not_the_host(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "omnium_integration/migrations/0001_initial.py" in names
     assert "omnium_integration/jobs/manager.py" in names
-    assert "omnium_integration/admin.py" in names
+    assert "omnium_integration/admin/jobs.py" in names
     assert (
         "omnium_integration/templates/admin/omnium_integration/externalsyncjob/change_list.html"
         in names

@@ -162,23 +162,9 @@ def _confirm(
     # Omnium cannot take a negative delivered quantity; a net zero is nothing to confirm.
     not_positive = sorted(line_id for line_id, qty in received.items() if qty <= 0)
     received = {line_id: qty for line_id, qty in received.items() if qty > 0}
-
-    delivery_of = {str(line.get("lineItemId")): line.get("deliveryId") or None for line in po_lines}
-    code_of = {str(line.get("lineItemId")): line.get("code") for line in po_lines}
-    by_delivery: dict[str, list[str]] = defaultdict(list)
-    unassigned: list[str] = []
-    for line_id in received:
-        delivery = delivery_of.get(line_id)
-        if delivery:
-            by_delivery[str(delivery)].append(line_id)
-        else:
-            unassigned.append(line_id)
-    created = None
-    if unassigned:
-        delivery, created = _delivery_for_unassigned(
-            client, reception, po_id, unassigned, received, code_of, delivery_hint
-        )
-        by_delivery[delivery].extend(unassigned)
+    by_delivery, created = _lines_by_delivery(
+        client, reception, po_id, po_lines, received, delivery_hint
+    )
 
     confirmed = already = 0
     for delivery_id in sorted(by_delivery):
@@ -211,6 +197,34 @@ def _confirm(
     if not_positive:
         result["nothingToConfirm"] = not_positive[:RESULT_LIST_LIMIT]
     return result
+
+
+def _lines_by_delivery(
+    client: OmniumClient,
+    reception: Reception,
+    po_id: str,
+    po_lines: list[dict[str, Any]],
+    received: dict[str, int],
+    delivery_hint: str | None,
+) -> tuple[dict[str, list[str]], str | None]:
+    """The received lines per Omnium delivery, and the delivery created for lines on none."""
+    delivery_of = {str(line.get("lineItemId")): line.get("deliveryId") or None for line in po_lines}
+    code_of = {str(line.get("lineItemId")): line.get("code") for line in po_lines}
+    by_delivery: dict[str, list[str]] = defaultdict(list)
+    unassigned: list[str] = []
+    for line_id in received:
+        delivery = delivery_of.get(line_id)
+        if delivery:
+            by_delivery[str(delivery)].append(line_id)
+        else:
+            unassigned.append(line_id)
+    created = None
+    if unassigned:
+        delivery, created = _delivery_for_unassigned(
+            client, reception, po_id, unassigned, received, code_of, delivery_hint
+        )
+        by_delivery[delivery].extend(unassigned)
+    return by_delivery, created
 
 
 def _delivery_for_unassigned(

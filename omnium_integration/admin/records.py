@@ -1,0 +1,87 @@
+"""What the integration records and people only read: events, imports, stock notes."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from ..models import ImportedOrder, InboundEvent, PendingStockChange
+from .base import ReadOnlyAdmin, pretty_json
+
+
+@admin.register(InboundEvent)
+class InboundEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "received_at",
+        "extension",
+        "class_name",
+        "sub_class_name",
+        "object_id",
+        "event_id",
+        "outcome",
+        "job",
+    )
+    list_filter = ("outcome", "class_name", "extension")
+    search_fields = ("=object_id", "=event_id")
+    date_hierarchy = "received_at"
+    fields = (
+        "extension",
+        "event_id",
+        "class_name",
+        "sub_class_name",
+        "object_id",
+        "received_at",
+        "remote_addr",
+        "outcome",
+        "job",
+        "body_json",
+        "headers_json",
+    )
+
+    @admin.display(description="body")
+    def body_json(self, obj: InboundEvent) -> str:
+        return pretty_json(obj.body)
+
+    @admin.display(description="headers")
+    def headers_json(self, obj: InboundEvent) -> str:
+        return pretty_json(obj.headers)
+
+
+@admin.register(ImportedOrder)
+class ImportedOrderAdmin(ReadOnlyAdmin):
+    """Why an Omnium order is (or is not) in Flow: the answer to "where is order X?"."""
+
+    list_display = (
+        "omnium_order_id",
+        "extension",
+        "order_type",
+        "omnium_status",
+        "outcome",
+        "order",
+        "omnium_modified",
+        "imported_at",
+    )
+    list_filter = ("outcome", "order_type", "extension")
+    search_fields = ("=omnium_order_id",)
+    date_hierarchy = "imported_at"
+    fields = (
+        "extension",
+        "omnium_order_id",
+        "order",
+        "order_type",
+        "omnium_status",
+        "omnium_modified",
+        "fingerprint",
+        "outcome",
+        "reason",
+        "imported_at",
+    )
+
+
+@admin.register(PendingStockChange)
+class PendingStockChangeAdmin(ReadOnlyAdmin):
+    """SKUs whose stock the next ``stock.export`` push of their store will send."""
+
+    list_display = ("store", "sku", "reason", "created_at", "extension")
+    list_filter = ("extension",)
+    search_fields = ("=sku",)
+    fields = ("extension", "store", "sku", "cost", "cost_currency", "reason", "created_at")
