@@ -9,7 +9,7 @@ lines, settle it with a card payment (lines paid and delivered, receipt with its
   and a ``receipt.export`` job and one engine kick, in the sale's transaction.
 
 The three modes run interleaved in rounds so drift hits all of them alike.
-Goal (issue 9): on / off <= 1.25.
+Goal (docs/benchmarks.md): on / off <= 1.25.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ sale's commit to the sandbox holding the order; it covers the kick, django-q2 pi
 drain task up, the claim, the export call (with its lookups) and the sandbox's reply.
 
 Receipts go to Omnium too, so each sale writes two jobs on the order queue; only the
-order's arrival is timed. Goal (issue 9): p50 <= 1 s, p99 <= 3 s.
+order's arrival is timed. Goal (docs/benchmarks.md): p50 <= 1 s, p99 <= 3 s.
 """
 
 from __future__ import annotations

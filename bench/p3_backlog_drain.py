@@ -30,7 +30,7 @@ engine adds around each call (claims, queries, finishes, uneven sharing of the b
 rather than how many cores the machine has. Run with ``--workers 8`` to see it under
 CPU pressure.
 
-Goal (issue 9): engine jobs/s / bare calls/s >= 0.8.
+Goal (docs/benchmarks.md): engine jobs/s / bare calls/s >= 0.8.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ database connection between requests (``CONN_MAX_AGE``), as a production host wo
 On PostgreSQL the tables are vacuumed and analysed before each round. Rounds alternate
 bare and webhook; the figure is the median of the rounds' ratios.
 
-Goal (issue 9): webhook / bare requests/s >= 0.7.
+Goal (docs/benchmarks.md): webhook / bare requests/s >= 0.7.
 """
 
 from __future__ import annotations

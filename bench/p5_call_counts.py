@@ -6,7 +6,7 @@ saves their POS sales one transaction each, interleaved, so the kicks spread the
 over every order worker. One store of the first tenant is stock master in Flow; a stock
 count there changes ``--skus`` SKUs in one transaction.
 
-Expected (issue 9): one ``POST /api/Orders`` per order job, one token request per tenant
+Expected (docs/benchmarks.md): one ``POST /api/Orders`` per order job, one token request per tenant
 however many workers share it, and ceil(n / 1000) ``PUT /api/Inventory/UpdateMany`` calls
 for n changed SKUs. The figure is the number of counts that differ from that (goal 0).
 """

@@ -9,7 +9,7 @@ number of jobs, measured side by side in one run:
 
 The clock starts when the work is visible to already-running workers and stops when the
 last job is finished (engine) / the last task is acknowledged (django-q2).
-Goal (issue 9): ratio >= 10 on PostgreSQL.
+Goal (docs/benchmarks.md): ratio >= 10 on PostgreSQL.
 """
 
 from __future__ import annotations

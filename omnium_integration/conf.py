@@ -42,9 +42,10 @@ DEFAULTS: dict[str, Any] = {
     # mounts on its sessions (e.g. an in-process fake Omnium for unit tests); None:
     # requests' HTTPAdapter.
     "HTTP_ADAPTER": None,
-    # Omnium allows 20 concurrent requests per API user (spec §5); one API user per tenant.
+    # Omnium allows 20 concurrent requests per API user (docs/omnium-api.md#rate-limits);
+    # one API user per tenant.
     "MAX_CONCURRENT_CALLS_PER_TENANT": 20,
-    # Bulk updates (UpdateMany, AddOrUpdateMany): at most 4 at once per API user (spec §5).
+    # Bulk updates (UpdateMany): at most 4 at once per API user.
     "MAX_CONCURRENT_BULK_CALLS_PER_TENANT": 4,
     # Where the per-tenant call slots (lock files shared by every worker process on this
     # machine) live; empty: the system temp dir. Must be local to the machine.

@@ -45,14 +45,16 @@ class PermanentError(OmniumIntegrationError):
 
 
 class OmniumConflict(PermanentError):
-    """Omnium answered 409: a create with an id that exists, or a concurrent update (spec §4.3)."""
+    """Omnium answered 409: a create with an id that exists, or a concurrent update
+    (docs/omnium-api.md#status-codes-and-errors)."""
 
 
 class DuplicateGoodsReception(PermanentError):
     """Omnium refused a goods reception because some ``goodsReceptionId``s were processed already.
 
     ``ids`` lists them. The reception they identify is in Omnium, so a handler that sent
-    only those ids may treat the reception as done (it is the idempotency check of spec §10.2).
+    only those ids may treat the reception as done (the idempotency check of
+    docs/omnium-api.md#purchase-orders-and-goods-reception).
     """
 
     def __init__(self, message: str, *, ids: list[str], status_code: int | None = 400, body=""):

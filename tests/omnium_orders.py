@@ -1,4 +1,4 @@
-"""Omnium-shaped order documents for tests (spec omnium-api §7.4), as Omnium returns them."""
+"""Omnium-shaped order documents for tests (docs/omnium-api.md#orders), as Omnium returns them."""
 
 from __future__ import annotations
 

@@ -200,11 +200,6 @@ class OmniumClient:
     def get_delivery(self, delivery_id: str) -> dict | None:
         return self._call("GET", f"/api/Deliveries/{path_segment(delivery_id)}", none_on_404=True)
 
-    def get_delivery_lines(self, delivery_id: str) -> list | None:
-        """The purchase-order lines of a delivery."""
-        path = f"/api/Deliveries/{path_segment(delivery_id)}/PurchaseOrderLines"
-        return self._call("GET", path, none_on_404=True)
-
     def create_delivery(
         self,
         po_id: str,

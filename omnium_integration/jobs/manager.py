@@ -351,7 +351,7 @@ def release(claim: Claim, jobs: list[ExternalSyncJob]) -> int:
 
 
 def retry_now(queryset) -> int:
-    """Make failed or waiting jobs due now (admin "retry now", ``omnium_jobs --retry``).
+    """Make failed or waiting jobs due now (admin "retry now", ``omnium_jobs --retry-failed``).
 
     A failed job whose object meanwhile got a newer active job is left alone: the
     newer job reads the object's current state and covers it.

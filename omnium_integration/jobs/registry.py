@@ -63,17 +63,8 @@ def get_preparer(kind: str) -> Preparer | None:
     return _preparers.get(str(kind))
 
 
-def unregister(kind: str) -> None:
-    _handlers.pop(str(kind), None)
-    _preparers.pop(str(kind), None)
-
-
 def get_handler(kind: str) -> HandlerSpec:
     try:
         return _handlers[str(kind)]
     except KeyError:
         raise ConfigurationError(f"No handler is registered for job kind {kind!r}.") from None
-
-
-def registered_kinds() -> list[str]:
-    return sorted(_handlers)

@@ -12,7 +12,10 @@ from .common import join, text
 
 
 def customer_values(kind: str, data: dict[str, Any], *, loyalty_key: str = "") -> dict[str, Any]:
-    """Flow customer fields from an Omnium private or business customer (spec F5, inverted)."""
+    """Flow customer fields from an Omnium private or business customer.
+
+    The outbound mapping of docs/flow.md#customers, inverted.
+    """
     address = data.get("address") if isinstance(data.get("address"), dict) else {}
     values: dict[str, Any] = {
         "email": text(data.get("email")),

@@ -63,7 +63,7 @@ def market_id(order: OrderRecord) -> str:
 
 
 def pos_order(order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
-    """The ``OmniumOrder`` for ``PUT /api/Orders/PosOrders``: a completed, read-only POS order.
+    """The ``OmniumOrder`` for ``POST /api/Orders``: a completed, read-only POS order.
 
     A sale has positive quantities and ``Sale`` payments. A return without an original
     sale (a "blind" return) is sent the same way with negative quantities, its refunds

@@ -14,7 +14,7 @@ def active_extension(job: ExternalSyncJob) -> TenantExtension:
     """The job's tenant extension; a job of a deactivated tenant fails with a clear reason.
 
     It stays in the job list, so after reactivating the extension an operator can
-    retry it (admin "retry now" or ``omnium_jobs --retry``).
+    retry it (admin "retry now" or ``omnium_jobs --retry-failed``).
     """
     extension = job.extension
     if not extension.is_active:

@@ -1,12 +1,13 @@
 """Flow orders -> Omnium: POS sales, returns, cancellations and store-side status changes.
 
-Endpoint choices (omnium-api §7 and §14 list the candidates):
+Endpoint choices (docs/omnium-api.md#orders lists the candidates):
 
 * A completed sale is ``POST /api/Orders`` (add with an explicit id), id = sanitised
   Flow order UID, type ``POS_ORDER_TYPE``, status completed, read-only. Omnium answers
   a taken id with 409 (documented), so the usual sale costs one call and a retry after
   a lost answer cannot create a second order. ``PUT /api/Orders/PosOrders`` would be the
-  dedicated endpoint, but what it does with an existing id is undocumented (spec §16.5):
+  dedicated endpoint, but what it does with an existing id is undocumented
+  (docs/decisions.md#pos-sales-add-with-an-explicit-id-not-the-posorders-endpoint):
   it might overwrite an order of another origin or re-run the POS workflow.
   After a 409 we read the order: an order already in Omnium is never sent again in full
   (that could drop return forms added since); only changed header fields (customer, our

@@ -1,6 +1,7 @@
 """Goods receptions completed in Flow -> Omnium (``receivement.export``, one job per reception).
 
-What the job does, per Flow's documentation (F6/F7) and Omnium's goods-reception API (§10):
+What the job does, per Flow's rules (docs/flow.md#goods-reception) and Omnium's
+goods-reception API (docs/omnium-api.md#purchase-orders-and-goods-reception):
 
 * The purchase order exists in Omnium: confirm the received quantities with
   ``POST /api/Deliveries/{deliveryId}/ProcessGoodsReception``, one line per purchase-order
@@ -21,7 +22,8 @@ Omnium has on no delivery is first put on one with ``CreateDelivery``: on the de
 a ``{PO}-delivery-{D}`` UID names, else on a new delivery whose id derives from the
 reception (looked up first, so a retry after a lost answer reuses it). The generic
 ``/api/Deliveries/ProcessGoodsReception`` is not used: only the delivery-scoped endpoint
-is documented to reject a repeated ``goodsReceptionId`` (spec §16.13).
+is documented to reject a repeated ``goodsReceptionId``
+(docs/decisions.md#goods-receptions-confirmed-per-delivery-with-reception-ids).
 
 Completed receptions are taken as final: a reception edited after completion is not
 sent again with the difference (Omnium adds what it is told; corrections are a new

@@ -1,10 +1,10 @@
 """Reading an Omnium event envelope from a request body: JSON, then shape.
 
-Omnium's envelope (spec omnium-api §13.3) is event metadata only; the order itself is
-fetched later by the import job. Every field is tolerated as missing except
-``className`` (which says what the event is about) and, for order events, ``objectId``
-(which order): the 2022-style event without ``id`` and ``operationId`` is valid.
-Anything else in the body is kept as it came, provided the database can store it.
+Omnium's envelope (docs/omnium-api.md#events-and-webhooks) is event metadata only; the
+order itself is fetched later by the import job. Every field is tolerated as missing
+except ``className`` (which says what the event is about) and, for order events,
+``objectId`` (which order): the 2022-style event without ``id`` and ``operationId`` is
+valid. Anything else in the body is kept as it came, provided the database can store it.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Omnium's event subscriptions cannot sign requests; they send custom headers. The
 tenant's ``webhook_secret`` is expected as ``Authorization: Bearer <secret>`` or in the
 API-key header named by ``WEBHOOK_AUTH_HEADER``, compared in constant time.
 
-Status codes are chosen for Omnium's retry policy (spec omnium-api §13.5): it does not
-retry 2xx, 400, 404 and 429, and retries everything else three times within ~20 s.
+Status codes are chosen for Omnium's retry policy (docs/omnium-api.md#events-and-webhooks,
+docs/decisions.md#webhook-status-codes): it does not retry 2xx, 400, 404 and 429, and
+retries everything else three times within ~20 s.
 
 =====  ===================  =========================================================
 code   error                why this code

@@ -63,7 +63,7 @@ class ProductGroupItem(serializers.Serializer):
 
 class ProductGroupsView(BatchView):
     """``/api/product-groups``: Omnium's categories; ``parentUid`` may name a group of the
-    same batch. Product-group UIDs are Omnium's category ids as they are (the spec lists
+    same batch. Product-group UIDs are Omnium's category ids as they are (docs/flow.md lists
     no sanitising for them, and products refer to them by ``MainCategoryId``)."""
 
     item_serializer = ProductGroupItem
