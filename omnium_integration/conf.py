@@ -59,6 +59,12 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_SCHEDULE": (1, 2, 5, 10, 20, 30, 45, 60, 90, 120),
     # Give up after this many attempts (None: keep retrying every last-schedule minutes).
     "MAX_ATTEMPTS": None,
+    # A job waiting for the object it depends on (a return for its sale) looks again after
+    # this many seconds, without counting as a failure.
+    "DEPENDENCY_WAIT": 5.0,
+    # A 409 on an update (two updates raced in Omnium): re-read, re-apply, send again, this
+    # many times in all before the attempt fails as retryable.
+    "CONFLICT_ATTEMPTS": 3,
     # A claimed job belongs to its worker for this long; afterwards anyone may take it.
     "LEASE_SECONDS": 300,
     "CLAIM_BATCH_SIZE": 50,

@@ -32,6 +32,7 @@ ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
 class AttemptOutcome(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     RETRY = "retry", "Will retry"
+    WAITING = "waiting", "Waiting for the object it depends on"
     FAILED = "failed", "Failed"
     LEASE_LOST = "lease_lost", "Lease lost"
     LEASE_EXPIRED = "lease_expired", "Lease expired (worker gone)"
@@ -66,3 +67,17 @@ class ImportOutcome(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled in Flow"
     SKIPPED = "skipped", "Not applied (see reason)"
     IGNORED = "ignored", "Not imported (see reason)"
+
+
+class IdentityKind(models.TextChoices):
+    """The kinds of Flow object that have an Omnium counterpart, each an id space of its own.
+
+    Stores are not here: a store's Omnium id is its store parameter (``StoreExtension``).
+    """
+
+    ORDER = "order", "Order (sale, blind return, web order)"
+    RETURN = "return", "Return (rmaNumber on its sale)"
+    CUSTOMER = "customer", "Customer"
+    INVOICE = "invoice", "Invoice (receipt)"
+    DELIVERY = "delivery", "Delivery created for a goods reception"
+    RECEPTION_LINE = "reception_line", "Goods reception line (goodsReceptionId)"

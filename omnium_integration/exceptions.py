@@ -35,6 +35,14 @@ class RetryableError(OmniumIntegrationError):
         self.status_code = status_code
 
 
+class WaitingForDependency(RetryableError):
+    """The object this job depends on is not in Omnium yet, and its own job is under way.
+
+    Not a failure: the job is due again after ``DEPENDENCY_WAIT`` seconds without moving
+    along the retry table (a return waiting for its sale, a receipt for its order).
+    """
+
+
 class PermanentError(OmniumIntegrationError):
     """A failure that needs a person: the job is marked failed with this reason."""
 

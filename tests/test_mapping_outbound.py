@@ -350,6 +350,8 @@ def test_a_private_customer_maps_as_flow_documents_with_the_tenants_country():
             "postalCode": "0155",
             "countryCode": "NO",
         },
+        # Whose it is: checked before a 409 on create is taken for ours.
+        "properties": [{"key": "flowCustomerUid", "value": "cust-1"}],
         "customerNumber": "LOY-77",
         "marketGroupId": "nordic",
         "externalIds": [{"id": "LOY-77", "providerName": "Voyado"}],

@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -52,6 +54,10 @@ def wait_for(condition, timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
+
+
+def props(document: dict) -> dict[str, str]:
+    return {p["key"]: p["value"] for p in document.get("properties") or []}
 
 
 def job_of(obj, kind=JobKind.ORDER_EXPORT) -> ExternalSyncJob:
@@ -185,9 +191,14 @@ def test_a_sale_never_overwrites_an_omnium_order_of_another_type(omnium, sandbox
     order = make_order(store)
     drain()
     job = job_of(order)
-    assert job.status == JobStatus.FAILED and "of type 'ClickAndCollect'" in job.last_error
     assert sandbox.state.orders["POS1001"]["orderType"] == "ClickAndCollect"  # untouched
     assert sandbox.call_count("PATCH /api/Orders/{id}/PatchOrder") == 0
+    # The web order holds the id: the sale gets its distinct one, and the job says why.
+    assert job.status == JobStatus.SUCCEEDED and job.result["orderId"] != "POS1001"
+    assert job.result["orderId"].startswith("POS1001_")
+    assert "POS1001 is held in Omnium by another object" in job.result["idNote"]
+    sale = sandbox.state.orders[job.result["orderId"]]
+    assert (sale["orderType"], props(sale)["flowOrderUid"]) == ("Pos", "POS-1001")
 
 
 def test_an_unknown_country_fails_the_job_permanently_with_a_clear_reason(omnium, sandbox, store):
@@ -273,14 +284,40 @@ def test_a_lost_answer_to_a_return_never_creates_a_second_return(omnium, sandbox
     assert job_of(ret).result["action"] == "unchanged"
 
 
-def test_a_return_whose_sale_has_not_reached_omnium_sends_the_sale_first(omnium, sandbox, store):
-    with capture_suppressed():  # as if the sale's own job were still waiting or failing
+def test_a_return_waits_until_its_sale_is_in_omnium(omnium, sandbox, store):
+    with capture_suppressed():  # the sale's own job is lost (or was never written)
         sale = make_order(store)
-    make_return(sale)
+    ret = make_return(sale)
+    worker.drain(Queue.ORDER)
+    job = job_of(ret)
+    # Held back, with a reason that names the sale; nothing went to Omnium.
+    assert job.status == JobStatus.PENDING and "sale POS-1001 is not in Omnium" in job.last_error
+    assert sandbox.state.orders == {} and sandbox.call_count(RETURN) == 0
+    # The sale is synced (an operator's resync); then the return follows.
+    call_command("omnium_resync", "order", sale.uid, stdout=StringIO())
     drain()
     order = sandbox.state.orders["POS1001"]
     assert order["orderType"] == "Pos"
     assert [f["rmaNumber"] for f in order["returnOrderForms"]] == ["RET1"]
+    assert job_of(ret).status == JobStatus.SUCCEEDED
+
+
+def test_a_return_waits_for_its_sales_job_without_counting_a_failure(omnium, sandbox, store):
+    sale = make_order(store)
+    ret = make_return(sale)
+    ExternalSyncJob.objects.filter(pk=job_of(sale).pk).update(
+        next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
+    worker.drain(Queue.ORDER)
+    job = job_of(ret)
+    assert (job.status, job.failures) == (JobStatus.PENDING, 0)
+    assert f"its job #{job_of(sale).pk} is pending" in job.last_error
+    assert job.attempt_log.get().outcome == "waiting"
+    ExternalSyncJob.objects.filter(pk=job_of(sale).pk).update(next_attempt_at=timezone.now())
+    drain()
+    assert [f["rmaNumber"] for f in sandbox.state.orders["POS1001"]["returnOrderForms"]] == [
+        "RET1"
+    ]
 
 
 def test_a_return_without_an_original_sale_is_a_pos_order_of_its_own(omnium, sandbox, store):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, Model, OuterRef, QuerySet
 
 from ..conf import get_host_model
 from ..models import StoreExtension, TenantExtension
+from ..transform import sanitize_uid
 
 
 def overrides(adapter: object, name: str, base: type) -> bool:
@@ -57,6 +59,22 @@ class BaseAdapter:
     def is_flow_stock_master(self, store: Model) -> bool:
         """``OMNIUM_FLOW_STOCK_MASTER`` of the store (default: Omnium is master)."""
         return StoreExtension.objects.filter(store=store, flow_stock_master=True).exists()
+
+    def omnium_store_id(self, store: Model) -> str:
+        """The store's id in Omnium: its store parameter, else its Flow UID stripped.
+
+        One value for outbound ``storeId`` / ``warehouseCode``, inbound store matching and
+        the poll's store filter. Read ``store`` with ``select_related("omnium_extension")``
+        (or ``"store__omnium_extension"``) to spare the query.
+        """
+        return self._explicit_store_id(store) or sanitize_uid(store.uid)
+
+    def _explicit_store_id(self, store: Model) -> str:
+        """The store parameter's Omnium id ("" when unset)."""
+        try:
+            return store.omnium_extension.omnium_store_id
+        except ObjectDoesNotExist:
+            return ""
 
     def flow_stock_master_flag(self, store_field: str = "store") -> Exists:
         """``is_flow_stock_master`` as an expression, to read it in the query that reads an

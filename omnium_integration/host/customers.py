@@ -33,6 +33,7 @@ class CustomerAdapterMixin:
 
     def customer_record(self, customer: Model) -> CustomerRecord:
         return CustomerRecord(
+            pk=customer.pk,
             uid=customer.uid,
             kind=self.customer_kind(customer),
             tenant_country_code=customer.tenant.country_code,

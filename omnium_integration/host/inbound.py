@@ -20,6 +20,7 @@ from django.db.models import Model
 from ..conf import get_customer_model, get_order_model, get_store_model
 from ..exceptions import MappingError
 from ..mapping.records import FlowLine, LinePlan, OrderHeader
+from ..models import StoreExtension
 from ..transform import sanitize_uid
 from ..workdays import is_weekday, time_zone_for
 
@@ -56,18 +57,37 @@ class InboundOrdersMixin:
         return tenant.currency
 
     def omnium_store_ids(self, tenant: Model) -> list[str]:
-        """Omnium ids of the tenant's active stores (Omnium exports stores with these uids)."""
+        """Omnium ids of the tenant's active stores (the poll's ``selectedStores``)."""
         stores = get_store_model().objects.filter(tenant=tenant, is_active=True)
-        return sorted(stores.values_list("uid", flat=True))
+        return sorted({self.omnium_store_id(s) for s in stores.select_related("omnium_extension")})
 
     def find_store(self, tenant: Model, omnium_store_id: str) -> Model | None:
-        """The Flow store of an Omnium store id (its uid, as exported, maybe sanitised)."""
+        """The Flow store whose Omnium id (:meth:`omnium_store_id`) is ``omnium_store_id``.
+
+        A store whose parameter names the id wins. Else a store whose UID is the id, or is
+        the id stripped to letters, digits and ``_`` (Omnium's store export strips the UIDs
+        it creates), provided its parameter names no other id; a store found by its
+        stripped UID learns its Omnium id, so outbound calls name it the same way.
+        """
         if not omnium_store_id:
             return None
-        uids = {omnium_store_id}
+        stores = get_store_model().objects.filter(tenant=tenant)
+        named = stores.filter(omnium_extension__omnium_store_id=omnium_store_id).first()
+        if named is not None:
+            return named
+        uids = [omnium_store_id]
         with suppress(MappingError):  # nothing left to sanitise: only the raw id matches
-            uids.add(sanitize_uid(omnium_store_id))
-        return get_store_model().objects.filter(tenant=tenant, uid__in=uids).first()
+            uids.append(sanitize_uid(omnium_store_id))
+        for uid in uids:
+            store = stores.filter(uid=uid).select_related("omnium_extension").first()
+            if store is None or self._explicit_store_id(store) not in ("", omnium_store_id):
+                continue
+            if uid != omnium_store_id:
+                StoreExtension.objects.update_or_create(
+                    store=store, defaults={"omnium_store_id": omnium_store_id}
+                )
+            return store
+        return None
 
     # --- customers ------------------------------------------------------------------
 
@@ -82,6 +102,10 @@ class InboundOrdersMixin:
             customers.filter(external_id=omnium_customer_id).first()
             or customers.filter(uid=omnium_customer_id).first()
         )
+
+    def customer_by_pk(self, tenant: Model, pk: Any) -> Model | None:
+        """The tenant's Flow customer with primary key ``pk`` (the identity map's reference)."""
+        return get_customer_model().objects.filter(tenant=tenant, pk=pk).first()
 
     def create_customer(self, tenant: Model, *, uid: str, values: dict[str, Any]) -> Model:
         """A new Flow customer, or the one another import created with ``uid`` meanwhile.

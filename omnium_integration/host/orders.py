@@ -66,7 +66,7 @@ class OrderAdapterMixin:
             .objects.filter(tenant_id=tenant_id, pk__in=list(pks))
             # The original order of a return comes with its lines, by the prefetch; a sale
             # has none to fetch.
-            .select_related("store", "customer__tenant")
+            .select_related("store__omnium_extension", "customer__tenant")
             .prefetch_related("lines", "payments", "original_order__lines")
         )
         # The store's stock-master flag comes with the order, unless the host decides it
@@ -162,4 +162,5 @@ class OrderAdapterMixin:
             country_code=store.country_code,
             external_id=store.external_id,
             flow_stock_master=flow_stock_master,
+            omnium_id=self.omnium_store_id(store),
         )

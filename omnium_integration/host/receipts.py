@@ -21,7 +21,10 @@ class ReceiptAdapterMixin:
         receipt = (
             get_order_receipt_model()
             .objects.select_related(
-                "tenant", "order__store", "order__customer__tenant", "order__original_order"
+                "tenant",
+                "order__store__omnium_extension",
+                "order__customer__tenant",
+                "order__original_order",
             )
             .prefetch_related("order__lines", "order__payments", "order__original_order__lines")
             .filter(tenant_id=tenant_id, pk=pk)

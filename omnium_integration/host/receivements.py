@@ -15,7 +15,6 @@ from typing import Any
 from django.db.models import Model
 
 from ..conf import get_receivement_model, get_store_model
-from ..transform import sanitize_uid
 
 # Flow's ``Receivement.State`` value of a finished goods reception.
 COMPLETED = "COMPLETED"
@@ -65,14 +64,14 @@ class ReceivementAdapterMixin:
         return instance.state == COMPLETED
 
     def warehouse_code(self, store: Model) -> str:
-        """The Omnium warehouse id of a Flow store: its UID, as order export sends it."""
-        return sanitize_uid(store.uid)
+        """The Omnium warehouse id of a Flow store: its Omnium id, as order export sends it."""
+        return self.omnium_store_id(store)
 
     def get_reception(self, receivement_id: Any) -> Reception | None:
         """The goods reception with its lines, or ``None`` if it no longer exists."""
         receivement = (
             get_receivement_model()
-            .objects.select_related("tenant", "store", "purchase_order")
+            .objects.select_related("tenant", "store__omnium_extension", "purchase_order")
             .filter(pk=receivement_id)
             .first()
         )
@@ -106,7 +105,9 @@ class ReceivementAdapterMixin:
 
     def get_stock_store(self, store_id: Any) -> StockStore | None:
         """The store whose stock is pushed, or ``None`` if it no longer exists."""
-        store = get_store_model().objects.filter(pk=store_id).first()
+        store = (
+            get_store_model().objects.select_related("omnium_extension").filter(pk=store_id).first()
+        )
         if store is None:
             return None
         return StockStore(

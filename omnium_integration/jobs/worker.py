@@ -18,7 +18,7 @@ from typing import Any
 
 from ..conf import app_settings
 from ..enums import AttemptOutcome
-from ..exceptions import LeaseLost, PermanentError, RetryableError
+from ..exceptions import LeaseLost, PermanentError, RetryableError, WaitingForDependency
 from ..models import ExternalSyncJob
 from ..redaction import redact
 from . import clock, registry
@@ -59,6 +59,10 @@ def execute(job: ExternalSyncJob) -> AttemptResult:
         result = spec.func(job) or {}
     except LeaseLost as exc:
         return done(AttemptOutcome.LEASE_LOST, error=str(exc))
+    except WaitingForDependency as exc:
+        result = done(AttemptOutcome.WAITING, error=redact(str(exc)))
+        result.next_attempt_at = result.finished_at + clock.scaled(app_settings.DEPENDENCY_WAIT)
+        return result
     except PermanentError as exc:
         return _failed(done, exc)
     except RetryableError as exc:
@@ -110,7 +114,7 @@ class DrainStats:
         for r in recorded:
             if r.outcome == AttemptOutcome.SUCCEEDED:
                 self.succeeded += 1
-            elif r.outcome == AttemptOutcome.RETRY:
+            elif r.outcome in (AttemptOutcome.RETRY, AttemptOutcome.WAITING):
                 self.retried += 1
             else:
                 self.failed += 1

@@ -35,3 +35,28 @@ def properties(options: ExportOptions, **values: str) -> list[dict[str, str]]:
         for name, value in values.items()
         if value not in (None, "")
     ]
+
+
+def is_ours(document: dict[str, Any] | None, options: ExportOptions, name: str, uid: str) -> bool:
+    """Whether an Omnium object (order, return form, customer, invoice) is this Flow object.
+
+    Ours: its ``<prefix><name>`` property holds the Flow UID, and its ``<prefix>TenantUid``
+    (written since the identity map exists) is absent or this tenant's.
+    """
+    if not document:
+        return False
+    have = {
+        str(p.get("key")): str(p.get("value"))
+        for p in document.get("properties") or []
+        if isinstance(p, dict)
+    }
+    tenant = have.get(options.key("TenantUid"))
+    return have.get(options.key(name)) == uid and tenant in (None, "", options.tenant_uid)
+
+
+def owner_of(document: dict[str, Any] | None, options: ExportOptions, name: str) -> str:
+    """Whose an Omnium object is, by our properties, for an error message ("" if unknown)."""
+    for p in (document or {}).get("properties") or []:
+        if isinstance(p, dict) and p.get("key") == options.key(name):
+            return str(p.get("value"))
+    return ""

@@ -16,14 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..transform import omnium_datetime, sanitize_uid
-from .common import compact
+from .common import compact, properties
 from .options import ExportOptions
 from .records import CustomerKind, CustomerRecord
 
 
 def omnium_customer_id(customer: CustomerRecord) -> str:
-    """The customer's id in Omnium: the one Omnium holds, else the sanitised Flow UID."""
-    return customer.external_id or sanitize_uid(customer.uid)
+    """The customer's id in Omnium: the map's, else the one Omnium holds, else the UID."""
+    return customer.omnium_id or customer.external_id or sanitize_uid(customer.uid)
 
 
 def is_business(customer: CustomerRecord) -> bool:
@@ -92,6 +92,8 @@ def _shared(customer: CustomerRecord, options: ExportOptions) -> dict[str, Any]:
             {"id": customer.loyalty_id, "providerName": options.loyalty_id_property_key}
         )
     return {
+        # Whose the Omnium customer is, for the check before a create's 409 is taken as ours.
+        "properties": properties(options, CustomerUid=customer.uid, TenantUid=options.tenant_uid),
         "customerNumber": customer.loyalty_id,
         "marketGroupId": options.customer_market_group_id,
         "externalIds": external_ids,

@@ -14,15 +14,15 @@ from ..transform import cents_to_decimal, omnium_datetime, sanitize_uid
 from .common import compact, properties
 from .customers import omnium_customer_id
 from .options import ExportOptions
-from .orders import market_id, omnium_order_id, order_line, payment
+from .orders import line_item_ids, market_id, omnium_order_id, order_line, payments, store_id
 from .records import OrderKind, OrderRecord, ReceiptRecord
 
 REMITTANCE_SKU = "REMITTANCE"
 
 
 def invoice_id(receipt: ReceiptRecord) -> str:
-    """The Omnium invoice id of a receipt: its sanitised UID (an upsert key)."""
-    return sanitize_uid(receipt.uid)
+    """The Omnium invoice id of a receipt: the map's, else its stripped UID (an upsert key)."""
+    return receipt.omnium_id or sanitize_uid(receipt.uid)
 
 
 def invoice_file_name(receipt: ReceiptRecord) -> str:
@@ -44,12 +44,13 @@ def invoiced_order_id(order: OrderRecord) -> str:
 def invoice(receipt: ReceiptRecord, options: ExportOptions) -> dict[str, Any]:
     """The ``OmniumInvoice`` for ``PUT /api/Invoices/UpdateInvoice``."""
     order = receipt.order
-    store_id = sanitize_uid(order.store.uid)
+    store = store_id(order.store)
     customer = order.customer
     if order.kind == OrderKind.PAYMENT:
         lines = [remittance_line(receipt)]
     else:
-        lines = [order_line(line) for line in order.lines]
+        ids = line_item_ids(order.lines)
+        lines = [order_line(line, ids) for line in order.lines]
     document = {
         "id": invoice_id(receipt),
         "invoiceNumber": receipt.voucher_number,
@@ -57,7 +58,7 @@ def invoice(receipt: ReceiptRecord, options: ExportOptions) -> dict[str, Any]:
         "isCreditNote": order.kind == OrderKind.RETURN,
         "orderId": invoiced_order_id(order),
         "marketId": market_id(order),
-        "storeId": store_id,
+        "storeId": store,
         "invoiceDate": omnium_datetime(receipt.created_at),
         "deliveryDate": omnium_datetime(receipt.settled_at),
         "invoiceDueDate": omnium_datetime(receipt.settled_at),
@@ -65,8 +66,10 @@ def invoice(receipt: ReceiptRecord, options: ExportOptions) -> dict[str, Any]:
         "amountExcludingTax": cents_to_decimal(abs(receipt.grand_total - receipt.vat_total)),
         "currency": receipt.currency,
         "lineItems": lines,
-        "payments": [payment(p, store_id) for p in order.payments],
-        "properties": properties(options, ReceiptUid=receipt.uid, OrderUid=order.uid),
+        "payments": payments(order.payments, store),
+        "properties": properties(
+            options, ReceiptUid=receipt.uid, TenantUid=options.tenant_uid, OrderUid=order.uid
+        ),
     }
     if customer is not None:
         document.update(

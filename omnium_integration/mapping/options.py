@@ -9,6 +9,9 @@ from dataclasses import dataclass
 class ExportOptions:
     # OMNIUM_PROPERTY_PREFIX: our order properties are "<prefix>OrderUid" and so on.
     property_prefix: str = "flow"
+    # The Flow tenant's key, written as "<prefix>TenantUid" on what we create, so an object
+    # of another Flow tenant sharing the Omnium tenant is never taken for ours.
+    tenant_uid: str = ""
     # OMNIUM_DEFAULT_SHIPPING_METHOD_ID: the shipment's method when Flow names none.
     default_shipping_method_id: str = ""
     # OMNIUM_CUSTOMER_MARKET_GROUP_ID and OMNIUM_CUSTOMER_LOYALTY_ID_PROPERTY_KEY.

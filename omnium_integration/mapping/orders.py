@@ -1,10 +1,14 @@
 """Flow POS orders -> Omnium orders, returns and status updates.
 
-Identities are derived, never remembered: a Flow order is Omnium order
-``sanitize_uid(order.uid)`` (or its ``external_id`` when it came from Omnium), a line is
-``sanitize_uid(line.uid)`` (or its Omnium ``lineItemId``), and a return is found on its
-original order by ``rmaNumber = sanitize_uid(return.uid)``. So a retried call addresses
-the same Omnium object and can never create a second one.
+Identities come from the identity map (:mod:`omnium_integration.identities`): the handler
+puts each object's Omnium id on its record (``omnium_id``, ``rma_number``) before mapping;
+without one (a record built by hand) the rule's first choice applies, the stripped UID.
+Lines and payments live inside one Omnium order, so their ids only have to differ within
+it (:func:`~.ids.unique_ids`). A retried call addresses the same Omnium object and can
+never create a second one.
+
+What we create carries our properties (``<prefix>OrderUid``, ``<prefix>TenantUid``...), by
+which :func:`is_ours` tells our object from another's before anything is changed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from ..transform import (
 )
 from .common import compact, properties
 from .customers import is_business, omnium_customer_id
+from .ids import unique_ids
 from .options import ExportOptions
 from .records import (
     CustomerRecord,
@@ -34,6 +39,7 @@ from .records import (
     OrderRef,
     OrderState,
     PaymentRecord,
+    StoreRecord,
 )
 from .statuses import is_cancel_status
 
@@ -41,18 +47,29 @@ from .statuses import is_cancel_status
 
 
 def omnium_order_id(order: OrderRecord | OrderRef) -> str:
-    """The Omnium order id of a Flow order: Omnium's own id, else the sanitised Flow UID."""
-    return order.external_id or sanitize_uid(order.uid)
+    """The Omnium order id of a Flow order: the map's, else Omnium's own, else the UID."""
+    return order.omnium_id or order.external_id or sanitize_uid(order.uid)
 
 
-def line_item_id(line: OrderLineRecord) -> str:
-    """The Omnium ``lineItemId`` of a Flow line: Omnium's own, else the sanitised Flow UID."""
-    return line.external_id or sanitize_uid(line.uid)
+def line_item_ids(lines: Iterable[OrderLineRecord]) -> dict[str, str]:
+    """The ``lineItemId`` of each line of one order, by Flow line UID.
+
+    A line that came from Omnium keeps Omnium's id; the others get their stripped UID,
+    made distinct where two of them strip to the same id.
+    """
+    lines = list(lines)
+    ours = unique_ids([line.uid for line in lines if not line.external_id])
+    return {line.uid: line.external_id or ours[line.uid] for line in lines}
 
 
 def rma_number(order: OrderRecord) -> str:
     """The ``rmaNumber`` that ties an Omnium return to the Flow return order."""
-    return sanitize_uid(order.uid)
+    return order.rma_number or sanitize_uid(order.uid)
+
+
+def store_id(store: StoreRecord) -> str:
+    """The store's Omnium id: its store parameter, else its stripped Flow UID."""
+    return store.omnium_id or sanitize_uid(store.uid)
 
 
 def market_id(order: OrderRecord) -> str:
@@ -72,15 +89,16 @@ def pos_order(order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
     if order.state != OrderState.COMPLETED:
         raise MappingError(f"Order {order.uid} is {order.state}; only completed orders are sent")
     order_id = omnium_order_id(order)
-    store_id = sanitize_uid(order.store.uid)
+    store = store_id(order.store)
     sign = -1 if order.kind == OrderKind.RETURN else 1
-    lines = [order_line(line, sign=sign) for line in order.lines]
+    ids = line_item_ids(order.lines)
+    lines = [order_line(line, ids, sign=sign) for line in order.lines]
     if not lines:
         raise MappingError(f"Order {order.uid} has no lines; Omnium needs at least one")
     shipment = compact(
         {
             "shipmentId": f"{order_id}_1",
-            "warehouseCode": store_id,  # the goods left from the selling store
+            "warehouseCode": store,  # the goods left from the selling store
             "shippingMethodId": order.shipping_method_id or options.default_shipping_method_id,
             "shippingMethodName": order.shipping_method_id or options.default_shipping_method_id,
             "orderStatus": options.completed_status,
@@ -94,18 +112,19 @@ def pos_order(order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
         "status": options.completed_status,
         "isReadOnly": True,
         "marketId": market_id(order),
-        "storeId": store_id,
+        "storeId": store,
         "billingCurrency": order.currency,
         "created": omnium_datetime(order.created_at),
         **_customer_fields(order.customer),
         "orderForm": {
             "lineItems": lines,
-            "payments": [payment(p, store_id) for p in order.payments],
+            "payments": payments(order.payments, store),
             "shipments": [shipment],
         },
         "properties": properties(
             options,
             OrderUid=order.uid,
+            TenantUid=options.tenant_uid,
             OrderKind=order.kind.value,
             StoreUid=order.store.uid,
             CompletedAt=omnium_datetime(order.completed_at),
@@ -147,11 +166,14 @@ def pos_order_patch(document: dict[str, Any], current: dict[str, Any]) -> dict[s
     return patch or None
 
 
-def order_line(line: OrderLineRecord, *, sign: int = 1) -> dict[str, Any]:
-    """An ``OmniumOrderLine``: unit price incl. VAT before discount, the line's discount."""
+def order_line(line: OrderLineRecord, ids: dict[str, str], *, sign: int = 1) -> dict[str, Any]:
+    """An ``OmniumOrderLine``: unit price incl. VAT before discount, the line's discount.
+
+    ``ids``: the order's :func:`line_item_ids`.
+    """
     quantity = plain_decimal(abs(line.quantity)) * sign
     document = {
-        "lineItemId": line_item_id(line),
+        "lineItemId": ids[line.uid],
         "code": line.sku,
         "displayName": line.name,
         "quantity": quantity,
@@ -160,15 +182,24 @@ def order_line(line: OrderLineRecord, *, sign: int = 1) -> dict[str, Any]:
         "taxRate": plain_decimal(line.vat_rate),
     }
     if line.package_parent_uid:
-        document["packageLineItemId"] = sanitize_uid(line.package_parent_uid)
+        document["packageLineItemId"] = ids.get(
+            line.package_parent_uid, sanitize_uid(line.package_parent_uid)
+        )
     return compact(document)
 
 
-def payment(record: PaymentRecord, store_id: str) -> dict[str, Any]:
+def payments(records: Iterable[PaymentRecord], store: str) -> list[dict[str, Any]]:
+    """The order's payments, with ids distinct within the order."""
+    records = list(records)
+    ids = unique_ids([record.uid for record in records])
+    return [payment(record, ids[record.uid], store) for record in records]
+
+
+def payment(record: PaymentRecord, payment_id: str, store: str) -> dict[str, Any]:
     """An ``OmniumPayment``: POS payments are immediate (``Sale``); refunds are ``Credit``."""
     return compact(
         {
-            "id": sanitize_uid(record.uid),
+            "id": payment_id,
             "paymentMethodName": record.method,
             "paymentType": record.method,
             "transactionId": record.transaction_id or record.uid,
@@ -176,7 +207,7 @@ def payment(record: PaymentRecord, store_id: str) -> dict[str, Any]:
             "status": "Processed",
             "amount": cents_to_decimal(abs(record.amount)),
             "paidDate": omnium_datetime(record.created_at),
-            "storeId": store_id,
+            "storeId": store,
         }
     )
 
@@ -225,10 +256,11 @@ def return_request(order: OrderRecord, options: ExportOptions) -> dict[str, Any]
     original = order.original_order
     if original is None:
         raise MappingError(f"Return {order.uid} has no original sale to return against")
+    sale_line_ids = line_item_ids(original.lines)
     returns = [
         compact(
             {
-                "lineItemId": line_item_id(original_line),
+                "lineItemId": sale_line_ids[original_line.uid],
                 "returnQuantity": plain_decimal(quantity),
                 "creditAmount": unit_amount(
                     line_total(abs(line.quantity), line.unit_price, abs(line.discount)),
@@ -242,13 +274,14 @@ def return_request(order: OrderRecord, options: ExportOptions) -> dict[str, Any]
     return compact(
         {
             "returns": returns,
-            "storeId": sanitize_uid(order.store.uid),
+            "storeId": store_id(order.store),
             "rmaNumber": rma_number(order),
             "creditPayment": False,
             "comment": order.note,
             "properties": properties(
                 options,
                 ReturnUid=order.uid,
+                TenantUid=options.tenant_uid,
                 StoreUid=order.store.uid,
                 CompletedAt=omnium_datetime(order.completed_at),
             ),
@@ -257,7 +290,10 @@ def return_request(order: OrderRecord, options: ExportOptions) -> dict[str, Any]
 
 
 def find_return(omnium_order: dict[str, Any], order: OrderRecord) -> dict[str, Any] | None:
-    """The return form on ``omnium_order`` that a previous attempt created for ``order``."""
+    """The return form on ``omnium_order`` with ``order``'s rmaNumber, whoever made it.
+
+    :func:`is_ours` (``ReturnUid``) tells whether a previous attempt made it for ``order``.
+    """
     rma = rma_number(order)
     for form in omnium_order.get("returnOrderForms") or []:
         if str(form.get("rmaNumber") or "") == rma:

@@ -40,6 +40,7 @@ class StoreRecord:
     country_code: str
     external_id: str = ""  # the store's Omnium market id, when it differs from its country
     flow_stock_master: bool = False  # OMNIUM_FLOW_STOCK_MASTER
+    omnium_id: str = ""  # the store's id in Omnium (its store parameter); "": the stripped uid
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class CustomerRecord:
     country_code: str = ""
     loyalty_id: str = ""
     external_id: str = ""  # the customer's Omnium id, once it exists there
+    omnium_id: str = ""  # its id in the identity map (set by the handler before mapping)
+    pk: Any = None  # the Flow customer's primary key (the identity map's reference)
     created_at: datetime | None = None
     last_modified_at: datetime | None = None
     last_modified_by: str = ""
@@ -109,6 +112,7 @@ class OrderRef:
     kind: OrderKind = OrderKind.SALE
     state: OrderState = OrderState.COMPLETED
     lines: tuple[OrderLineRecord, ...] = ()
+    omnium_id: str = ""  # its Omnium order id from the identity map
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class OrderRecord:
     original_order: OrderRef | None = None
     external_id: str = ""  # the Omnium order id of an order that came from Omnium
     external_order_type: str = ""
+    omnium_id: str = ""  # its Omnium order id from the identity map (sales, blind returns)
+    rma_number: str = ""  # a return's rmaNumber on its sale, from the identity map
     shipping_method_id: str = ""
     note: str = ""
     created_at: datetime | None = None
@@ -154,6 +160,7 @@ class ReceiptRecord:
     created_at: datetime | None = None
     settled_at: datetime | None = None
     pdf: bytes | None = field(default=None, repr=False)
+    omnium_id: str = ""  # its Omnium invoice id from the identity map
 
 
 # ------------------------------------------------------------------- Omnium -> Flow

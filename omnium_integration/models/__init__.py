@@ -1,3 +1,4 @@
+from .identities import OmniumIdentity
 from .imports import ImportedOrder
 from .inbound_events import InboundEvent
 from .jobs import ExternalSyncJob, JobAttempt, JobSource
@@ -10,6 +11,7 @@ __all__ = [
     "InboundEvent",
     "JobAttempt",
     "JobSource",
+    "OmniumIdentity",
     "PendingStockChange",
     "StoreExtension",
     "TenantExtension",

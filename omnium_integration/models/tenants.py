@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -90,6 +91,17 @@ class TenantExtension(models.Model):
         "OMNIUM_SEND_ORDER_RECEIPT_TO_OMNIUM", default=False
     )
     property_prefix = models.CharField("OMNIUM_PROPERTY_PREFIX", max_length=50, default="flow")
+    # --- the integration's own parameter (not one of Flow's twelve) ------------------------
+    id_prefix = models.CharField(
+        "Omnium id prefix",
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_]*$", "Letters, digits and _ only.")],
+        help_text="Put before every id this tenant creates in Omnium (orders, returns, "
+        "customers, invoices, deliveries), so Flow tenants that share one Omnium tenant "
+        "never use the same ids (e.g. NO_ and SE_). Empty: ids are the Flow UIDs. Set it "
+        "before the first sync: ids already in Omnium keep what they have.",
+    )
     # --- integration plumbing -------------------------------------------------------------
     api_base_url = models.URLField(
         "Omnium API base URL",
@@ -147,6 +159,14 @@ class StoreExtension(models.Model):
         default=False,
         help_text="On: Flow is stock master and sends this store's stock to Omnium. "
         "Off: Omnium is stock master and pushes stock to Flow.",
+    )
+    omnium_store_id = models.CharField(
+        "Omnium store id",
+        max_length=200,
+        blank=True,
+        help_text="The store's id in Omnium: its storeId and warehouseCode on the way out, "
+        "how Omnium's orders find it on the way in. Empty: the store's Flow UID stripped "
+        "to letters, digits and _ (which is what Omnium's store export made the UID of).",
     )
 
     class Meta:

@@ -28,9 +28,10 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from .. import identities
 from ..client import get_client
 from ..conf import app_settings
-from ..enums import Direction, ImportOutcome, JobKind, Queue
+from ..enums import Direction, IdentityKind, ImportOutcome, JobKind, Queue
 from ..exceptions import ConfigurationError, MappingError
 from ..host import get_adapter
 from ..jobs import manager
@@ -82,7 +83,7 @@ def fetch_unknown_customer(
     if not order or is_cancelled(order) or _kind(order) is None:
         return None  # no Flow order will be created or changed for it
     customer_id = text(order.get("customerId"))
-    if not customer_id or get_adapter().find_customer(extension.tenant, customer_id):
+    if not customer_id or known_customer(extension, customer_id):
         return None
     lookups = [
         ("private", client.get_private_customer),
@@ -95,6 +96,19 @@ def fetch_unknown_customer(
         if found:
             return kind, found
     return None
+
+
+def known_customer(extension: TenantExtension, omnium_customer_id: str) -> Model | None:
+    """The Flow customer that is Omnium customer ``omnium_customer_id``: by the identity
+    map first (a Flow customer sent as ``C1`` may have the UID ``C-1``), else as the
+    adapter finds it (Omnium's id stored on the customer, or its UID)."""
+    adapter = get_adapter()
+    ref = identities.flow_ref_for(extension, IdentityKind.CUSTOMER, omnium_customer_id)
+    if ref is not None:
+        found = adapter.customer_by_pk(extension.tenant, ref)
+        if found is not None:
+            return found
+    return adapter.find_customer(extension.tenant, omnium_customer_id)
 
 
 def apply_order(
@@ -160,6 +174,14 @@ class _Import:
         flow_order = self.adapter.find_order(self.tenant, self.omnium_id)
         outcome, reason, result = self._decide(order, flow_order, customer)
         flow_order = result.pop("flow_order", flow_order)
+        if flow_order is not None:  # the pair, for every later call both ways
+            identities.resolve(
+                self.extension,
+                IdentityKind.ORDER,
+                flow_order.pk,
+                flow_order.uid,
+                known=self.omnium_id,
+            )
         self._record(order, modified, digest, outcome, reason, flow_order)
         return {**self._result(outcome, flow_order.pk if flow_order else None, reason), **result}
 
@@ -302,7 +324,7 @@ class _Import:
         customer_id = text(order.get("customerId"))
         if not customer_id:
             return None
-        existing = self.adapter.find_customer(self.tenant, customer_id)
+        existing = known_customer(self.extension, customer_id)
         if existing is not None:
             return existing
         if fetched is not None:
@@ -315,7 +337,12 @@ class _Import:
             # Omnium keeps no customer record (a guest): the order's own details, and no
             # external id, so Flow does not claim an Omnium customer that does not exist.
             values = customer_values_from_order(order)
-        return self.adapter.create_customer(self.tenant, uid=customer_id, values=values)
+        customer = self.adapter.create_customer(self.tenant, uid=customer_id, values=values)
+        if fetched is not None:
+            identities.resolve(
+                self.extension, IdentityKind.CUSTOMER, customer.pk, customer_id, known=customer_id
+            )
+        return customer
 
     def _lines(self, order: dict[str, Any]) -> list[LineSpec]:
         return omnium_lines(

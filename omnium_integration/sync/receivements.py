@@ -36,8 +36,9 @@ from collections import defaultdict
 from contextlib import suppress
 from typing import Any
 
+from .. import identities
 from ..client import OmniumClient, get_client
-from ..enums import Direction, JobKind, Queue
+from ..enums import Direction, IdentityKind, JobKind, Queue
 from ..exceptions import (
     DuplicateGoodsReception,
     MappingError,
@@ -48,7 +49,7 @@ from ..exceptions import (
 from ..host import get_adapter
 from ..host.receivements import Reception
 from ..jobs import manager, registry
-from ..models import ExternalSyncJob
+from ..models import ExternalSyncJob, TenantExtension
 from ..transform import (
     goods_reception_id,
     hundredths_to_quantity,
@@ -56,6 +57,7 @@ from ..transform import (
     sanitize_uid,
     split_purchase_order_uid,
 )
+from .outbound import active_extension
 from .stock import StockChange, note_stock_changes
 
 # At most this many SKUs are named in a job result (the rest is counted).
@@ -65,6 +67,7 @@ RESULT_LIST_LIMIT = 50
 @registry.handles(JobKind.RECEIVEMENT_EXPORT, queue=Queue.RECEIVEMENT, direction=Direction.OUTBOUND)
 def export_receivement(job: ExternalSyncJob) -> dict[str, Any]:
     """Confirm a completed Flow goods reception to Omnium, or send stock instead."""
+    extension = active_extension(job)
     adapter = get_adapter()
     reception = adapter.get_reception(job.object_id)
     if reception is None:
@@ -73,12 +76,12 @@ def export_receivement(job: ExternalSyncJob) -> dict[str, Any]:
         return {"skipped": "The goods reception is not completed."}
     store = adapter.get_stock_store(reception.store_pk)
     flow_master = bool(store and store.flow_stock_master)
-    client = get_client(job.extension)
+    client = get_client(extension)
 
     result: dict[str, Any] = {}
     purchase_order, delivery_hint = _omnium_purchase_order(client, reception)
     if purchase_order is not None:
-        result.update(_confirm(client, reception, purchase_order, delivery_hint))
+        result.update(_confirm(client, extension, reception, purchase_order, delivery_hint))
     else:
         result["purchaseOrder"] = "unknown to Omnium"
 
@@ -151,6 +154,7 @@ def _match_lines(
 
 def _confirm(
     client: OmniumClient,
+    extension: TenantExtension,
     reception: Reception,
     purchase_order: dict[str, Any],
     delivery_hint: str | None,
@@ -165,7 +169,20 @@ def _confirm(
     not_positive = sorted(line_id for line_id, qty in received.items() if qty <= 0)
     received = {line_id: qty for line_id, qty in received.items() if qty > 0}
     by_delivery, created = _lines_by_delivery(
-        client, reception, po_id, po_lines, received, delivery_hint
+        client, extension, reception, po_id, po_lines, received, delivery_hint
+    )
+    # Each line's idempotency key, chosen once: a reception confirmed again (a retry, a
+    # resync) sends the keys it sent before, whatever the derivation is by then.
+    keys = identities.resolve_derived(
+        extension,
+        IdentityKind.RECEPTION_LINE,
+        {
+            f"{reception.pk}/{line_id}": (
+                f"{reception.uid}/{line_id}",
+                goods_reception_id(reception.tenant_uid, reception.uid, line_id),
+            )
+            for line_id in received
+        },
     )
 
     confirmed = already = 0
@@ -175,9 +192,7 @@ def _confirm(
                 "lineItemId": line_id,
                 "deliveredQuantity": hundredths_to_quantity(received[line_id]),
                 "warehouseCode": reception.warehouse_code,
-                "goodsReceptionId": goods_reception_id(
-                    reception.tenant_uid, reception.uid, line_id
-                ),
+                "goodsReceptionId": keys[f"{reception.pk}/{line_id}"],
             }
             for line_id in by_delivery[delivery_id]
         ]
@@ -203,6 +218,7 @@ def _confirm(
 
 def _lines_by_delivery(
     client: OmniumClient,
+    extension: TenantExtension,
     reception: Reception,
     po_id: str,
     po_lines: list[dict[str, Any]],
@@ -223,7 +239,7 @@ def _lines_by_delivery(
     created = None
     if unassigned:
         delivery, created = _delivery_for_unassigned(
-            client, reception, po_id, unassigned, received, code_of, delivery_hint
+            client, extension, reception, po_id, unassigned, received, code_of, delivery_hint
         )
         by_delivery[delivery].extend(unassigned)
     return by_delivery, created
@@ -231,6 +247,7 @@ def _lines_by_delivery(
 
 def _delivery_for_unassigned(
     client: OmniumClient,
+    extension: TenantExtension,
     reception: Reception,
     po_id: str,
     line_ids: list[str],
@@ -255,7 +272,14 @@ def _delivery_for_unassigned(
     if named_delivery and client.get_delivery(named_delivery) is not None:
         client.create_delivery(po_id, references, existing_delivery_id=named_delivery)
         return named_delivery, None
-    delivery_id = reception_delivery_id(reception.tenant_uid, reception.uid)
+    row = identities.resolve(
+        extension,
+        IdentityKind.DELIVERY,
+        reception.pk,
+        reception.uid,
+        first_choice=reception_delivery_id(reception.tenant_uid, reception.uid),
+    )
+    delivery_id = row.omnium_id
     if client.get_delivery(delivery_id) is None:
         client.create_delivery(po_id, references, new_delivery_id=delivery_id)
     return delivery_id, delivery_id

@@ -23,6 +23,7 @@ from ..host import get_adapter
 from ..jobs import manager, registry
 from ..models import ExternalSyncJob, JobSource, PendingStockChange
 from ..transform import cents_to_decimal, hundredths_to_quantity
+from .outbound import active_extension, retry_conflicts
 
 # Notes are deleted by primary key in chunks of this size (SQLite's parameter limit).
 DELETE_CHUNK = 500
@@ -107,7 +108,9 @@ def export_stock(job: ExternalSyncJob) -> dict[str, Any]:
             item["costCurrency"] = costs[sku][1]
         items.append(item)
 
-    calls = get_client(job.extension).update_inventory(items)
+    client = get_client(active_extension(job))
+    # Absolute levels: resending after a 409 (a concurrent update) doubles nothing.
+    calls = retry_conflicts(lambda: client.update_inventory(items), "Inventory UpdateMany")
 
     more = len(note_ids) > len(skus)
     _forget(job, [pk for sku in skus for pk in note_ids[sku]], run_again=more)
