@@ -66,7 +66,11 @@ def resolve(
         wanted = f"{prefix}{first_choice}" if first_choice else plain_id(flow_uid, prefix)
         note = ""
         if not given and omnium_id != wanted:
-            note = f"{wanted or flow_uid!r} names another Flow {kind}; this one is {omnium_id}."
+            holder = OmniumIdentity.objects.filter(
+                extension=extension, kind=kind, omnium_id=wanted
+            ).first()
+            whose = f"Flow {kind} {holder.flow_uid or holder.flow_ref}'s" if holder else "taken"
+            note = f"{wanted or repr(flow_uid)} is {whose}; this one is {omnium_id}."
         try:
             with transaction.atomic():
                 return OmniumIdentity.objects.create(

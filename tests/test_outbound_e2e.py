@@ -315,9 +315,7 @@ def test_a_return_waits_for_its_sales_job_without_counting_a_failure(omnium, san
     assert job.attempt_log.get().outcome == "waiting"
     ExternalSyncJob.objects.filter(pk=job_of(sale).pk).update(next_attempt_at=timezone.now())
     drain()
-    assert [f["rmaNumber"] for f in sandbox.state.orders["POS1001"]["returnOrderForms"]] == [
-        "RET1"
-    ]
+    assert [f["rmaNumber"] for f in sandbox.state.orders["POS1001"]["returnOrderForms"]] == ["RET1"]
 
 
 def test_a_return_without_an_original_sale_is_a_pos_order_of_its_own(omnium, sandbox, store):

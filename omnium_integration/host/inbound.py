@@ -10,7 +10,6 @@ are shaped. It exchanges plain values with the rules (:mod:`..mapping.records`):
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -64,29 +63,29 @@ class InboundOrdersMixin:
     def find_store(self, tenant: Model, omnium_store_id: str) -> Model | None:
         """The Flow store whose Omnium id (:meth:`omnium_store_id`) is ``omnium_store_id``.
 
-        A store whose parameter names the id wins. Else a store whose UID is the id, or is
-        the id stripped to letters, digits and ``_`` (Omnium's store export strips the UIDs
-        it creates), provided its parameter names no other id; a store found by its
-        stripped UID learns its Omnium id, so outbound calls name it the same way.
+        That is the store whose parameter names the id, or, without one, whose UID strips
+        to it (what outbound calls send). Failing that, a store whose UID is the id
+        stripped (Omnium's store export strips the UIDs it creates: ``oslo-1`` became
+        ``oslo1``): it learns its Omnium id, so outbound calls name it as Omnium does.
         """
         if not omnium_store_id:
             return None
-        stores = get_store_model().objects.filter(tenant=tenant)
-        named = stores.filter(omnium_extension__omnium_store_id=omnium_store_id).first()
-        if named is not None:
-            return named
-        uids = [omnium_store_id]
-        with suppress(MappingError):  # nothing left to sanitise: only the raw id matches
-            uids.append(sanitize_uid(omnium_store_id))
-        for uid in uids:
-            store = stores.filter(uid=uid).select_related("omnium_extension").first()
-            if store is None or self._explicit_store_id(store) not in ("", omnium_store_id):
-                continue
-            if uid != omnium_store_id:
+        stores = list(
+            get_store_model().objects.filter(tenant=tenant).select_related("omnium_extension")
+        )
+        for store in stores:
+            if self.omnium_store_id(store) == omnium_store_id:
+                return store
+        try:
+            stripped = sanitize_uid(omnium_store_id)
+        except MappingError:
+            return None
+        for store in stores:
+            if store.uid == stripped and not self._explicit_store_id(store):
                 StoreExtension.objects.update_or_create(
                     store=store, defaults={"omnium_store_id": omnium_store_id}
                 )
-            return store
+                return store
         return None
 
     # --- customers ------------------------------------------------------------------

@@ -31,6 +31,14 @@ CREATE_ONLY = ("sales_price_list_uid", "purchase_number_series_uid", "voucher_nu
 
 class StoreItem(serializers.Serializer):
     storeUid = SanitizedUid(source="uid", help_text="Omnium store id.")
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        # The store's id in Omnium, as Omnium spells it: the integration names the store
+        # so on the way out and finds it so on the way in (its store parameter).
+        values["omnium_id"] = str(data.get("storeUid", "")).strip()
+        return values
+
     name = serializers.CharField(max_length=200)
     isPrimaryStore = serializers.BooleanField(source="is_primary", default=True)
     primaryStoreUid = SanitizedUid(
@@ -168,6 +176,10 @@ class StoresView(BatchView):
         for (uid,), outcome in stores.outcomes.items():
             outcomes[uid].append(outcome)
 
+        for item in primaries:
+            StoreExtension.objects.update_or_create(
+                store=by_uid[item["uid"]], defaults={"omnium_store_id": item["omnium_id"]}
+            )
         warehouses = self._warehouses(items, by_uid)
 
         defaults = self._default_warehouses(primaries, by_uid, warehouses.objects)
