@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from omnium_sandbox import OmniumSandbox
 
-from omnium_integration.sandbox import OmniumSandbox
 from tests.conftest import PYTHON, ROOT
 
 

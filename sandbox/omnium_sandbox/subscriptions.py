@@ -1,16 +1,20 @@
-"""The sandbox's event subscriptions: Omnium-shaped events POSTed to a webhook (spec §13).
+"""Event subscriptions: Omnium-shaped events POSTed to a webhook, as Omnium's event API does.
 
-From the spec: a subscription is a URL, an HTTP verb (POST) and custom headers (an API key
-or a Bearer token), filtered by class names, categories, statuses, order types, stores,
-markets, operation ids or errors only (§13.2). Each POST carries one envelope with event
-metadata only, never the order (§13.3). Delivery is retried after 1 s, 5 s and 15 s, but
-not after 2xx, 400, 404 or 429 (§13.5); every delivery is logged as an
+Documented (see docs/omnium-api.md, Events): a subscription is a URL, an HTTP verb (POST)
+and custom headers (an API key or a Bearer token), filtered by class names, categories,
+statuses, order types, stores, markets, operation ids or errors only. Each POST carries one
+envelope with event metadata only, never the order. Delivery is retried after 1 s, 5 s and
+15 s, but not after 2xx, 400, 404 or 429; every delivery is logged as an
 ``EventSubscriptionExecuted`` (290100) entry with status Success or Failed.
 
-Assumptions (spec §16.8): "3 attempts" means the first call plus three retries; the
-request times out after ``timeout`` seconds (10 by default); deliveries go out one at a
-time in the order the events happened (a retry waits in a queue and does not hold back
-later events, so a retried event can arrive after newer ones, as with Omnium).
+Assumptions where the documentation is silent: "3 attempts" means the first call plus
+three retries; the request times out after ``timeout`` seconds (10 by default);
+deliveries go out one at a time in the order the events happened (a retry waits in a
+queue and does not hold back later events, so a retried event can arrive after newer ones,
+as with Omnium).
+
+Two ways to deliver: over HTTP on a background thread (the server), or, given a ``post``
+callable, at once in the publishing thread with no retries (the in-process fake).
 
 Test hooks: :meth:`EventEmitter.hold` / :meth:`EventEmitter.release` (in order, reversed,
 shuffled or an explicit order), :meth:`EventEmitter.emit` (a hand-made event),
@@ -59,7 +63,7 @@ class Subscription:
             if not values:
                 return True
             lowered = {str(v).lower() for v in values}
-            return str(value or "").lower() in lowered  # Omnium's casing varies (§15.10)
+            return str(value or "").lower() in lowered  # Omnium's casing varies
 
         return (
             tenant == self.tenant
@@ -101,7 +105,7 @@ class _Job:
 
 
 def envelope(**fields: Any) -> dict:
-    """An Omnium event envelope with every documented field (spec §13.3); ``fields`` win."""
+    """An Omnium event envelope with every documented field; ``fields`` win."""
     object_id = fields.get("objectId", "")
     event = {
         "id": "",

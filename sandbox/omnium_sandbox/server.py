@@ -2,7 +2,7 @@
 
 A stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive (one thread per
 connection), so a pool of clients reuses its connections like against the real API.
-Paths are matched case-insensitively (spec §15.1). Every ``/api`` call is counted per
+Paths are matched case-insensitively, as Omnium does. Every ``/api`` call is counted per
 endpoint and per API user, and the calls in flight per API user are tracked (with their
 maximum), which is how tests and benchmarks see the client's concurrency cap. Calls are
 also counted per object (the path's ``{id}``, else a JSON body's ``id``), faulted ones
@@ -26,12 +26,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .auth import ApiUser, Auth, has_role, required_role
-from .catalogue import Catalogue
 from .common import ApiError, camel_keys, dumps, loads, problem
-from .connector import ConnectorSettings, PushReport, push_catalogue
-from .events import EventEmitter
 from .faults import Faults
 from .store import Event, SandboxConfig, TenantData
+from .subscriptions import EventEmitter
 
 logger = logging.getLogger(__name__)
 
@@ -274,7 +272,7 @@ class OmniumSandbox:
         self.auth.add_user(ApiUser(client_id, client_secret, tenant, set(roles), active))
 
     def deactivate(self, client_id: str) -> None:
-        """The user's tokens stop working at once and no new token is issued (spec §3.1)."""
+        """The user's tokens stop working at once and no new token is issued."""
         self.auth.set_active(client_id, False)
 
     def activate(self, client_id: str) -> None:
@@ -319,27 +317,11 @@ class OmniumSandbox:
         with self.lock:
             return self.tenant(tenant).add_delivery(camel_keys(delivery))
 
-    def load_catalogue(self, catalogue: Catalogue, *, tenant: str = "default") -> None:
-        """Hold a catalogue (see :func:`.catalogue.generate_catalogue`) as Omnium's master
-        data: what :meth:`push_catalogue` sends to Flow, and the purchase orders,
-        deliveries, stores and stock the API serves."""
+    def add_inventory(self, items: list[dict], *, tenant: str = "default") -> None:
+        """Stock levels the tenant holds (``sku``, ``warehouseCode``, ``inventory``…), set
+        as they are: no batch limit, no transactions, no events."""
         with self.lock:
-            self.tenant(tenant).load_catalogue(catalogue)
-
-    def push_catalogue(
-        self,
-        api_url: str,
-        token: str,
-        *,
-        tenant: str = "default",
-        settings: ConnectorSettings | None = None,
-    ) -> PushReport:
-        """Connector mode: push the tenant's master data into Flow, as Omnium's FlowRetail
-        connector does (see :mod:`.connector`). ``api_url`` is Flow's API root
-        (``http://127.0.0.1:8000/api/``), ``token`` a Flow API token of the Flow tenant."""
-        with self.lock:
-            catalogue = self.tenant(tenant).catalogue()
-        return push_catalogue(catalogue, api_url, token, settings)
+            self.tenant(tenant).seed_inventory(camel_keys(items))
 
     def subscribe(self, url: str, **options: Any) -> str:
         """A webhook subscription (see :meth:`EventEmitter.subscribe`)."""
