@@ -1,4 +1,4 @@
-"""The sandbox server: Omnium's REST API on loopback, plus a control API under ``/sandbox``.
+"""The sandbox server: Omnium's REST API on loopback, and its data at ``GET /sandbox/state``.
 
 A stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive (one thread per
 connection), so a pool of clients reuses its connections like against the real API.
@@ -75,7 +75,6 @@ ROUTES = [
     _route("POST", "/api/token", "token", anonymous=True),
     _route("GET", "/api/Health", "health", anonymous=True),
     _route("POST", "/api/Orders", "add_order"),
-    _route("PUT", "/api/Orders/PosOrders", "put_pos_order"),
     _route("POST", "/api/Orders/Search", "search_orders"),
     _route("GET", "/api/Orders/{id}", "get_order"),
     _route("POST", "/api/Orders/{id}/UpdateStatus", "update_status"),
@@ -83,11 +82,9 @@ ROUTES = [
     _route("POST", "/api/Returns/{id}/Return", "create_return"),
     _route("POST", "/api/PrivateCustomers", "create_private"),
     _route("POST", "/api/PrivateCustomers/Update", "update_private"),
-    _route("PUT", "/api/PrivateCustomers/AddOrUpdateMany", "upsert_private"),
     _route("GET", "/api/PrivateCustomers/{id}", "get_private"),
     _route("POST", "/api/BusinessCustomers", "create_business"),
     _route("POST", "/api/BusinessCustomers/Update", "update_business"),
-    _route("PUT", "/api/BusinessCustomers/AddOrUpdateMany", "upsert_business"),
     _route("GET", "/api/BusinessCustomers/{id}", "get_business"),
     _route("PUT", "/api/Inventory/UpdateMany", "update_inventory"),
     _route("GET", "/api/PurchaseOrders/{id}", "get_purchase_order"),
@@ -275,9 +272,6 @@ class OmniumSandbox:
         """The user's tokens stop working at once and no new token is issued."""
         self.auth.set_active(client_id, False)
 
-    def activate(self, client_id: str) -> None:
-        self.auth.set_active(client_id, True)
-
     def revoke_tokens(self, client_id: str | None = None) -> int:
         """Invalidate issued tokens; the next call with one gets 401. Returns how many."""
         return self.auth.revoke(client_id)
@@ -420,7 +414,8 @@ class OmniumSandbox:
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         if path.lower() == "/sandbox" or path.lower().startswith("/sandbox/"):
             try:
-                return self._control(method, path, query, body)
+                with self.lock:
+                    return self._control(method, path, query.get("tenant", "default"))
             except ApiError as exc:
                 return Reply(exc.status, exc.body, exc.headers)
         if not path.lower().startswith("/api/"):
@@ -553,10 +548,6 @@ class OmniumSandbox:
         data, order = self._data(user), self._json(body)
         return self._locked(lambda: data.add_order(order), 201)
 
-    def _h_put_pos_order(self, *, body, user, **_):
-        data, order = self._data(user), self._json(body)
-        return self._locked(lambda: data.put_pos_order(order))
-
     def _h_search_orders(self, *, body, user, **_):
         data, request = self._data(user), self._json(body)
         return self._locked(lambda: data.search_orders(request))
@@ -582,12 +573,10 @@ class OmniumSandbox:
         origin = {
             "create": f"POST /api/{kind.title()}Customers",
             "update": f"POST /api/{kind.title()}Customers/Update",
-            "upsert": f"PUT /api/{kind.title()}Customers/AddOrUpdateMany",
         }[action]
         method = {
             "create": data.create_customer,
             "update": data.update_customer,
-            "upsert": data.upsert_customers,
         }[action]
         payload = self._json(body)
         return self._locked(lambda: method(kind, payload, origin), status)
@@ -598,9 +587,6 @@ class OmniumSandbox:
     def _h_update_private(self, **kw):
         return self._customer_call("private", "update", **_pick(kw))
 
-    def _h_upsert_private(self, **kw):
-        return self._customer_call("private", "upsert", **_pick(kw))
-
     def _h_get_private(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_customer("private", params["id"]))
 
@@ -609,9 +595,6 @@ class OmniumSandbox:
 
     def _h_update_business(self, **kw):
         return self._customer_call("business", "update", **_pick(kw))
-
-    def _h_upsert_business(self, **kw):
-        return self._customer_call("business", "upsert", **_pick(kw))
 
     def _h_get_business(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_customer("business", params["id"]))
@@ -661,148 +644,29 @@ class OmniumSandbox:
 
     # ------------------------------------------------------------- the control API
 
-    def _control(self, method: str, path: str, query: dict, body: bytes) -> Reply:
-        """``/sandbox/...``: state, counters, configuration, faults, events, seeding.
-
-        Unauthenticated: the sandbox listens on loopback only.
-        """
+    def _control(self, method: str, path: str, tenant: str) -> Reply:
+        """``GET /sandbox/state``: the data of the ``default`` tenant (``?tenant=`` for
+        another), for a person looking at a running sandbox; ``GET /sandbox/invoices/{id}/
+        files/{assetId}``: a file added to an invoice, where its asset ``url`` points.
+        Unauthenticated: the sandbox listens on loopback only."""
         parts = [unquote(p) for p in path.strip("/").split("/")[1:]]
-        head = parts[0].lower() if parts else ""
-        tenant = query.get("tenant", "default")
-        payload = self._json(body, bind=False) if body else {}
-        key = (method, head, len(parts))
-        if key == ("GET", "", 0):
-            return Reply(200, {"url": self.url, "tenants": sorted(self._tenants)})
-        if head == "state" and method == "GET":
-            with self.lock:
-                data = self.tenant(tenant)
-                if len(parts) == 1:
-                    return Reply(200, data.snapshot())
-                collection = data.collection(parts[1])
-                if collection is None:
-                    raise ApiError(404, problem(404, detail=f"No collection {parts[1]!r}."))
-                if len(parts) == 2:
-                    items = collection.values() if isinstance(collection, dict) else collection
-                    return Reply(200, list(items))
-                if not isinstance(collection, dict) or parts[2] not in collection:
-                    raise ApiError(404, problem(404))
-                return Reply(200, collection[parts[2]])
-        if key == ("GET", "calls", 1):
-            return Reply(200, self.counters())
-        if key == ("POST", "reset", 1):
-            self.reset()
-            return Reply(204)
-        if head == "credentials" and method == "POST":
-            if len(parts) == 3 and parts[2].lower() in ("activate", "deactivate"):
-                self.auth.set_active(parts[1], parts[2].lower() == "activate")
-                return Reply(204)
-            self.add_credentials(
-                payload["clientId"],
-                payload["clientSecret"],
-                tenant=payload.get("tenant", "default"),
-                roles=payload.get("roles") or ("ApiOwner",),
-                active=payload.get("active", True),
-            )
-            return Reply(204)
-        if key == ("POST", "tokens", 2) and parts[1].lower() == "revoke":
-            return Reply(200, {"revoked": self.revoke_tokens(payload.get("clientId"))})
-        if head == "config" and len(parts) == 1:
-            if method == "POST":
-                options = {_snake(k): v for k, v in payload.items()}
-                self.configure(**options)
-            return Reply(200, self.config.as_dict())
-        if head == "faults" and len(parts) == 1:
-            return self._control_faults(method, payload)
-        if head == "subscriptions":
-            if method == "POST" and len(parts) == 1:
-                options = {_snake(k): v for k, v in payload.items() if k != "url"}
-                return Reply(201, {"id": self.subscribe(payload["url"], **options)})
-            if method == "DELETE" and len(parts) == 2:
-                self.events.unsubscribe(parts[1])
-                return Reply(204)
-            if method == "GET":
-                subs = [s.as_dict() for s in self.events.subscriptions.values()]
-                return Reply(200, subs)
-        if head == "events":
-            return self._control_events(method, parts, tenant, payload)
-        if head == "orders" and method == "POST":
-            if len(parts) == 1:
-                return Reply(201, self.seed_order(payload, tenant=tenant))
-            if len(parts) == 3 and parts[2].lower() == "status":
-                status = payload.pop("status")
-                return Reply(200, self.set_order_status(parts[1], status, tenant=tenant, **payload))
-        if key == ("POST", "purchase-orders", 1):
-            return Reply(201, self.add_purchase_order(payload, tenant=tenant))
-        if key == ("POST", "deliveries", 1):
-            return Reply(201, self.add_delivery(payload, tenant=tenant))
-        if key == ("GET", "invoices", 4) and parts[2].lower() == "files":
+        if method == "GET" and [p.lower() for p in parts] == ["state"]:
+            return Reply(200, self.tenant(tenant).snapshot())
+        if (
+            method == "GET"
+            and len(parts) == 4
+            and [p.lower() for p in parts[::2]]
+            == [
+                "invoices",
+                "files",
+            ]
+        ):
             files = self.tenant(tenant).invoice_files.get(parts[1], {})
             if parts[3] not in files:
                 raise ApiError(404, problem(404))
             stored = files[parts[3]]
             return Reply(200, raw=stored["content"], content_type=stored["contentType"])
         raise ApiError(404, problem(404, detail=f"No sandbox control endpoint {method} {path}."))
-
-    def _control_faults(self, method: str, payload: dict) -> Reply:
-        if method == "DELETE":
-            self.faults.clear()
-        elif method == "POST":
-            if "seed" in payload:
-                self.faults.seed(payload["seed"])
-            self.faults.configure(
-                latency=payload.get("latency"),
-                jitter=payload.get("jitter"),
-                error_rates=payload.get("errorRates"),
-                drop_rate=payload.get("dropRate"),
-                lost_reply_rate=payload.get("lostReplyRate"),
-                slow_rate=payload.get("slowRate"),
-                slow_delay=payload.get("slowDelay"),
-                retry_after=payload.get("retryAfter"),
-                path=payload.get("path"),
-            )
-            for rule in payload.get("next") or []:
-                count, path = int(rule.get("count", 1)), rule.get("path")
-                if rule.get("drop"):
-                    self.faults.drop_next(
-                        count, path=path, after_processing=bool(rule.get("afterProcessing"))
-                    )
-                elif rule.get("delay"):
-                    self.faults.delay_next(float(rule["delay"]), count, path=path)
-                else:
-                    self.faults.fail_next(
-                        int(rule["status"]), count, path=path, retry_after=rule.get("retryAfter")
-                    )
-        return Reply(200, self.faults.as_dict())
-
-    def _control_events(self, method: str, parts: list[str], tenant: str, payload: dict):
-        events = self.events
-        if method == "GET" and len(parts) == 1:
-            return Reply(
-                200,
-                {
-                    "emitted": events.emitted,
-                    "deliveries": events.deliveries,
-                    "log": events.log,
-                    "held": events.held_events(),
-                },
-            )
-        if method == "POST" and len(parts) == 1:
-            return Reply(201, events.emit(payload, tenant=tenant))
-        action = parts[-1].lower()
-        if method == "POST" and len(parts) == 2 and action == "hold":
-            events.hold()
-            return Reply(204)
-        if method == "POST" and len(parts) == 2 and action == "release":
-            return Reply(200, {"released": events.release(payload.get("order", "fifo"))})
-        if method == "POST" and len(parts) == 2 and action == "wait":
-            return Reply(200, {"idle": events.wait_idle(float(payload.get("timeout", 10)))})
-        if method == "POST" and len(parts) == 3 and action == "repeat":
-            try:
-                queued = events.repeat(parts[1], int(payload.get("times", 1)))
-            except KeyError:
-                raise ApiError(404, problem(404, detail=f"No event {parts[1]!r}.")) from None
-            return Reply(200, {"queued": queued})
-        raise ApiError(404, problem(404))
 
 
 def _object_id(params: dict[str, str], body: bytes) -> str | None:
@@ -823,10 +687,6 @@ def _object_id(params: dict[str, str], body: bytes) -> str | None:
 
 def _pick(kw: dict) -> dict:
     return {"body": kw["body"], "user": kw["user"]}
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _multipart_file(content_type: str, body: bytes, file_name: str | None):

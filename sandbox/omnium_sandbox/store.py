@@ -16,13 +16,9 @@ where it is silent:
   ``orderNumber`` defaults to ``id``, ``customerNumber`` to ``customerId``; shipments
   default to status ``AwaitingInventory``. Totals are calculated, never taken from the
   request; the sandbox rounds them half-up to cents (assumption).
-* ``POST /api/Orders`` answers 409 for an existing id. ``PUT /api/Orders/PosOrders``
-  is an upsert by ``id`` (assumption): a repeated call replaces the order (``created``,
-  ``returnOrderForms`` and the version history kept) and never creates a second one; every
-  call is an update (new version, new ``modified``, an event), even with equal content.
+* ``POST /api/Orders`` answers 409 for an existing id and changes nothing.
 * Creates answer 201 with the entity, upserts and updates 200 with it; bulk calls
-  (``UpdateMany``, ``AddOrUpdateMany``, ``ProcessGoodsReception``) 200 with no body
-  (assumption).
+  (``UpdateMany``, ``ProcessGoodsReception``) 200 with no body (assumption).
 * Search: ``modifiedFrom`` is inclusive, ``take`` at most 100, ``take × page`` at
   most 10 000 (else 400), ``page`` 0-based, one ``orderType``; ties in ``modified`` are
   ordered by id.
@@ -36,8 +32,7 @@ where it is silent:
   idempotency is documented, so a repeated return creates a second return form (within the
   returnable quantity): check ``returnOrderForms[].rmaNumber`` before creating one.
 * Customers: ``customerId`` is required; create answers 409 for an existing id;
-  ``Update`` answers 404 for an unknown one (assumption); ``AddOrUpdateMany`` takes at most
-  100.
+  ``Update`` answers 404 for an unknown one (assumption).
 * Inventory: ``UpdateMany`` takes at most 1000 items (else 400), is an upsert keyed by
   (``sku``, ``warehouseCode``), skips unchanged items, keeps ``reservedInventory`` unless
   ``isReservedInventoryOverwritten=true``. No inventory events are emitted.
@@ -109,7 +104,6 @@ CENT = Decimal("0.01")
 MAX_TAKE = 100
 MAX_WINDOW = 10_000
 INVENTORY_BATCH_LIMIT = 1000
-CUSTOMER_BATCH_LIMIT = 100
 
 
 @dataclass
@@ -123,23 +117,8 @@ class SandboxConfig:
     order_statuses: tuple[str, ...] = ORDER_STATUSES
     stores: dict[str, dict] | None = None  # id -> OmniumStore; None: accept any store id
     default_return_order_type: str | None = "ReturnOrder"
-    goods_reception_completed_status: str = "Completed"
     webhook_retry_delays: tuple[float, ...] = (1.0, 5.0, 15.0)
     webhook_timeout: float = 10.0
-
-    def as_dict(self) -> dict:
-        return {
-            "tokenLifetime": self.token_lifetime,
-            "jwtLifetime": self.jwt_lifetime,
-            "markets": list(self.markets),
-            "orderTypes": list(self.order_types),
-            "orderStatuses": list(self.order_statuses),
-            "stores": list((self.stores or {}).values()) if self.stores is not None else None,
-            "defaultReturnOrderType": self.default_return_order_type,
-            "goodsReceptionCompletedStatus": self.goods_reception_completed_status,
-            "webhookRetryDelays": list(self.webhook_retry_delays),
-            "webhookTimeout": self.webhook_timeout,
-        }
 
 
 def _d(value: Any) -> Decimal:
@@ -228,24 +207,6 @@ class TenantData:
             "goodsReceptions": self.goods_receptions,
             "invoices": list(self.invoices.values()),
         }
-
-    COLLECTIONS = {
-        "orders": "orders",
-        "privatecustomers": "private_customers",
-        "businesscustomers": "business_customers",
-        "purchaseorders": "purchase_orders",
-        "deliveries": "deliveries",
-        "invoices": "invoices",
-    }
-
-    def collection(self, name: str) -> dict | list | None:
-        key = name.replace("-", "").replace("_", "").lower()
-        if key == "inventory":
-            return list(self.inventory.values())
-        if key == "goodsreceptions":
-            return self.goods_receptions
-        attr = self.COLLECTIONS.get(key)
-        return getattr(self, attr) if attr else None
 
     def _event(self, event: Event) -> None:
         self._publish(self.name, event)
@@ -427,25 +388,6 @@ class TenantData:
             )
         saved = self._save_order(order, None)
         self._order_event(saved, "Created", 110106, "Order added", origin)
-        return saved
-
-    def put_pos_order(self, body: Any, origin: str = "PUT /api/Orders/PosOrders") -> dict:
-        order = self.validate_order(body)
-        previous = self.orders.get(order["id"])
-        if previous is not None:  # returns live in Omnium, not in the POS's order
-            order["returnOrderForms"] = previous.get("returnOrderForms", [])
-        saved = self._save_order(order, previous)
-        if previous is None:
-            self._order_event(saved, "Created", 110106, "Pos order created", origin)
-        else:
-            self._order_event(
-                saved,
-                "Updated",
-                110107,
-                "Pos order updated",
-                origin,
-                previous_status=previous.get("status", ""),
-            )
         return saved
 
     def create_order_from_cart(self, body: Any) -> dict:
@@ -798,13 +740,6 @@ class TenantData:
             raise not_found("Customer", customer["customerId"])
         return self._save_customer(kind, customer, previous, origin)
 
-    def upsert_customers(self, kind: str, body: Any, origin: str) -> None:
-        items = require_list(body, CUSTOMER_BATCH_LIMIT, "customers")
-        customers = [self.validate_customer(kind, item) for item in items]
-        for customer in customers:
-            previous = self._customers(kind).get(customer["customerId"])
-            self._save_customer(kind, customer, previous, origin)
-
     def get_customer(self, kind: str, customer_id: str) -> dict:
         customer = self._customers(kind).get(customer_id)
         if customer is None:
@@ -1068,7 +1003,7 @@ class TenantData:
         for po_id in {line["purchaseOrderId"] for line in po_lines.values()}:
             po = self.purchase_orders[po_id]
             if all(complete(line) for line in po["purchaseOrderForm"]["lineItems"]):
-                po["status"] = self.config.goods_reception_completed_status
+                po["status"] = "Completed"
             self._stamp(po, copy.deepcopy(po))
         delivery["deliveryStatus"] = (
             "Completed" if all(complete(line) for line in po_lines.values()) else "InProgress"

@@ -77,22 +77,6 @@ class Subscription:
             and (not self.errors_only or bool(event.get("isError")))
         )
 
-    def as_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "url": self.url,
-            "headerNames": sorted(self.headers),
-            "tenant": self.tenant,
-            "classNames": list(self.class_names),
-            "categories": list(self.categories),
-            "statuses": list(self.statuses),
-            "orderTypes": list(self.order_types),
-            "storeIds": list(self.store_ids),
-            "markets": list(self.markets),
-            "operationIds": list(self.operation_ids),
-            "errorsOnly": self.errors_only,
-        }
-
 
 @dataclass(order=True)
 class _Job:
@@ -202,10 +186,6 @@ class EventEmitter:
             )
             return sub_id
 
-    def unsubscribe(self, sub_id: str) -> None:
-        with self._cond:
-            self.subscriptions.pop(sub_id, None)
-
     def reset(self) -> None:
         """No subscriptions, nothing queued or held, history cleared."""
         with self._cond:
@@ -270,20 +250,15 @@ class EventEmitter:
         with self._cond:
             self.held = True
 
-    def release(self, order: str | list[str] = "fifo") -> int:
-        """Send what was held: ``"fifo"``, ``"reverse"``, ``"shuffle"`` (seeded) or a list of
-        event ids (held events not named are dropped). Returns the deliveries released."""
+    def release(self, order: str = "fifo") -> int:
+        """Send what was held: ``"fifo"``, ``"reverse"`` or ``"shuffle"`` (seeded). Returns
+        the deliveries released."""
         with self._cond:
             items, self._held, self.held = self._held, [], False
             if order == "reverse":
                 items.reverse()
             elif order == "shuffle":
                 self.rng.shuffle(items)
-            elif isinstance(order, list):
-                by_id: dict[str, list] = {}
-                for item in items:
-                    by_id.setdefault(item[1]["id"], []).append(item)
-                items = [item for event_id in order for item in by_id.get(event_id, [])]
             for subscription, event in items:
                 self._enqueue(subscription, event, force=True)
             return len(items)
