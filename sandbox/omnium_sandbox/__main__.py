@@ -71,18 +71,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build(options: dict[str, Any]) -> OmniumSandbox:
     """A sandbox set up from parsed options (not yet listening). ``ValueError`` if one is
     malformed."""
+    users = [pair(value, ":", "--credentials") for value in options["credentials"]]
+    rates = dict(pair(value, "=", "--error-rate") for value in options["error_rate"])
+    try:
+        rates = {int(status): float(rate) for status, rate in rates.items()}
+    except ValueError:
+        raise ValueError("--error-rate takes STATUS=RATE, e.g. 503=0.05.") from None
+    headers = dict(pair(h, ":", "--subscribe-header") for h in options["subscribe_header"])
+    if (headers or options["subscribe_class"]) and not options["subscribe"]:
+        raise ValueError("--subscribe-header and --subscribe-class need --subscribe URL.")
     sandbox = OmniumSandbox(
         options["host"],
         options["port"],
         seed=options["seed"],
         token_lifetime=options["token_lifetime"],
     )
-    for value in options["credentials"]:
-        sandbox.add_credentials(*pair(value, ":", "--credentials"))
-    rates = dict(pair(value, "=", "--error-rate") for value in options["error_rate"])
+    for client_id, secret in users:
+        sandbox.add_credentials(client_id, secret)
     sandbox.faults.configure(latency=options["latency"], error_rates=rates)
     if options["subscribe"]:
-        headers = dict(pair(h, ":", "--subscribe-header") for h in options["subscribe_header"])
         sandbox.subscribe(
             options["subscribe"],
             headers=headers,

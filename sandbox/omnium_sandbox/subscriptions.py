@@ -30,6 +30,7 @@ import random
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,33 +123,48 @@ def envelope(**fields: Any) -> dict:
     return event
 
 
+Post = Callable[[str, dict, dict[str, str]], int | None]
+
+
 class EventEmitter:
-    """Builds envelopes, matches them to subscriptions and delivers them on a thread."""
+    """Builds envelopes, matches them to subscriptions and delivers them.
+
+    Without ``post``, deliveries go over HTTP from a background thread, with Omnium's
+    retries. With ``post(url, envelope, headers) -> status``, each one is handed to it at
+    once, in the thread that caused the event, and never retried; a ``None`` status means
+    recorded only (no delivery, no log entry).
+    """
 
     def __init__(
         self,
         rng: random.Random,
         retry_delays: tuple[float, ...] = (1.0, 5.0, 15.0),
         timeout: float = 10.0,
+        *,
+        post: Post | None = None,
     ) -> None:
         self.rng = rng
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
+        self._post = post
         self._cond = threading.Condition()
         self._queue: list[_Job] = []
+        self._ready: list[_Job] = []  # inline: due now, sent once the lock is released
         self._seq = itertools.count()
         self._busy = False
         self._stopped = False
         self._epoch = 0  # bumped by reset(): a delivery in flight then leaves no trace
-        self._session = requests.Session()
+        self._session = requests.Session() if post is None else None
         self.subscriptions: dict[str, Subscription] = {}
         self.emitted: list[dict] = []  # every envelope, with its tenant under "_tenant"
         self.deliveries: list[dict] = []  # every POST attempt and its outcome
         self.log: list[dict] = []  # the 290100 EventSubscriptionExecuted entries
         self.held = False
         self._held: list[tuple[Subscription, dict]] = []
-        self._thread = threading.Thread(target=self._run, name="sandbox-events", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        if post is None:
+            self._thread = threading.Thread(target=self._run, name="sandbox-events", daemon=True)
+            self._thread.start()
 
     # ----------------------------------------------------------------- configuration
 
@@ -191,6 +207,7 @@ class EventEmitter:
         with self._cond:
             self.subscriptions.clear()
             self._queue.clear()
+            self._ready.clear()
             self._held.clear()
             self.held = False
             self.emitted.clear()
@@ -203,8 +220,10 @@ class EventEmitter:
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
-        self._thread.join(timeout=5)
-        self._session.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._session is not None:
+            self._session.close()
 
     # ------------------------------------------------------------------- publishing
 
@@ -222,6 +241,7 @@ class EventEmitter:
             for subscription in self.subscriptions.values():
                 if subscription.matches(tenant, event):
                     self._enqueue(subscription, event)
+        self._send_ready()
 
     def emit(self, event: dict | None = None, *, tenant: str = "default", **fields: Any) -> dict:
         """Publish a hand-made event (missing envelope fields get defaults)."""
@@ -243,7 +263,8 @@ class EventEmitter:
                     if subscription.matches(tenant, stored):
                         self._enqueue(subscription, stored)
                         queued += 1
-            return queued
+        self._send_ready()
+        return queued
 
     def hold(self) -> None:
         """Keep new deliveries back until :meth:`release`."""
@@ -261,7 +282,8 @@ class EventEmitter:
                 self.rng.shuffle(items)
             for subscription, event in items:
                 self._enqueue(subscription, event, force=True)
-            return len(items)
+        self._send_ready()
+        return len(items)
 
     def held_events(self) -> list[dict]:
         with self._cond:
@@ -285,8 +307,20 @@ class EventEmitter:
             self._held.append((subscription, event))
             return
         job = _Job(time.monotonic(), next(self._seq), subscription, event, epoch=self._epoch)
+        if self._post is not None:
+            self._ready.append(job)
+            return
         heapq.heappush(self._queue, job)
         self._cond.notify_all()
+
+    def _send_ready(self) -> None:
+        """Inline delivery: hand over what is due, outside the emitter's lock."""
+        while True:
+            with self._cond:
+                if not self._ready:
+                    return
+                job = self._ready.pop(0)
+            self._deliver(job)
 
     def _run(self) -> None:
         while True:
@@ -312,19 +346,31 @@ class EventEmitter:
         started = time.monotonic()
         status: int | None = None
         error = ""
-        try:
-            response = self._session.post(
-                subscription.url,
-                data=dumps(event),
-                headers={"Content-Type": "application/json", **subscription.headers},
-                timeout=self.timeout,
-            )
-            status = response.status_code
-        except requests.RequestException as exc:
-            error = type(exc).__name__
+        headers = {"Content-Type": "application/json", **subscription.headers}
+        if self._post is not None:
+            try:
+                status = self._post(subscription.url, event, headers)
+            except Exception as exc:  # the receiver's failure, recorded like a 500
+                logger.warning("event %s: the webhook raised", event["id"], exc_info=True)
+                error = f"{type(exc).__name__}: {exc}"
+            if status is None and not error:
+                return  # recorded only
+        else:
+            try:
+                response = self._session.post(
+                    subscription.url, data=dumps(event), headers=headers, timeout=self.timeout
+                )
+                status = response.status_code
+            except requests.RequestException as exc:
+                error = type(exc).__name__
         took = (time.monotonic() - started) * 1000
         ok = status is not None and 200 <= status < 300
-        retry = not ok and status not in NO_RETRY_STATUSES and job.attempt <= len(self.retry_delays)
+        retry = (
+            self._post is None
+            and not ok
+            and status not in NO_RETRY_STATUSES
+            and job.attempt <= len(self.retry_delays)
+        )
         with self._cond:
             if job.epoch != self._epoch:
                 return

@@ -1,5 +1,5 @@
-"""The Omnium sandbox as a test double: Omnium's documented behaviour over real HTTP, its
-control API, fault injection and the event emitter."""
+"""The Omnium sandbox (``omnium_sandbox``) as a test double: Omnium's documented behaviour
+over real HTTP, fault injection, the event emitter, and its command lines."""
 
 from __future__ import annotations
 
@@ -578,14 +578,10 @@ def test_the_sandbox_refuses_to_listen_beyond_loopback():
         OmniumSandbox("0.0.0.0")  # noqa: S104 - the point: it must refuse
 
 
-@pytest.mark.slow
-def test_the_management_command_serves_the_sandbox(tmp_path):
+def serves(command: list[str], cwd) -> None:
+    """Start ``command``, read where it serves, and check it is a fake Omnium there."""
     process = subprocess.Popen(
-        [PYTHON, "manage.py", "omnium_sandbox", "--port", "0", "--credentials", "a:b"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
         line = process.stdout.readline()
@@ -597,3 +593,20 @@ def test_the_management_command_serves_the_sandbox(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.mark.slow
+def test_the_command_line_serves_the_sandbox_without_django(tmp_path):
+    serves([PYTHON, "-m", "omnium_sandbox", "--port", "0", "--credentials", "a:b"], tmp_path)
+    refused = subprocess.run(
+        [PYTHON, "-m", "omnium_sandbox", "--host", "0.0.0.0"],  # noqa: S104 - it must refuse
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 2 and "invalid choice" in refused.stderr
+
+
+@pytest.mark.slow
+def test_the_stub_hosts_command_serves_the_sandbox():
+    serves([PYTHON, "manage.py", "omnium_sandbox", "--port", "0", "--credentials", "a:b"], ROOT)
