@@ -1,10 +1,12 @@
-"""The stub host's FlowRetail connector: Omnium's catalogue pushed into a live Flow.
+"""The stub host's FlowRetail connector: Omnium's catalogue pushed into Flow's REST API.
 
 The connector (``flow_stub_project.connector``) maps an Omnium-shaped catalogue to Flow's
-master-data payloads and pushes them, resource after resource, into Flow's REST API served
-by ``live_server``, authenticated with a tenant API token. What arrives is checked in
-Flow's database against the Omnium documents, through the conversions Flow's API applies
-(``omnium_integration.transform``).
+master-data payloads and pushes them, resource after resource, over ``requests`` into
+Flow's REST API, authenticated with a tenant API token. The pushes go through Django's
+test client in this process (``tests.flow_in_process``), so the tests run in a rolled-back
+transaction; the command's test pushes to ``live_server`` over real HTTP. What arrives is
+checked in Flow's database against the Omnium documents, through the conversions Flow's
+API applies (``omnium_integration.transform``).
 """
 
 from __future__ import annotations
@@ -52,29 +54,31 @@ from omnium_integration.transform import (
     sanitize_uid,
     slug_uid,
 )
+from tests.flow_in_process import BASE_URL, FlowInProcess
 from tests.flow_receptions import receive
 from tests.test_master_data_api import snapshot
 
+in_process = pytest.mark.django_db
 e2e = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def flow_api(live_server, tenant) -> tuple[str, str]:
-    """Flow's API root on the live server, and an API token of the ``tenant``."""
-    return live_server.url + "/api/", new_api_token(tenant, "omnium-connector").key
+def flow_api(tenant) -> tuple[str, str]:
+    """Flow's API root (served in process), and an API token of the ``tenant``."""
+    return BASE_URL + "/api/", new_api_token(tenant, "omnium-connector").key
 
 
 def flow_get(flow_api, path: str) -> dict:
     """GET from Flow's API with the tenant's token."""
     session = requests.Session()
-    session.trust_env = False
+    session.mount(BASE_URL, FlowInProcess())
     response = session.get(flow_api[0] + path, headers={"Authorization": f"Token {flow_api[1]}"})
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def push(catalogue, flow_api, **kwargs):
-    return push_catalogue(catalogue, *flow_api, **kwargs)
+    return push_catalogue(catalogue, *flow_api, adapter=FlowInProcess(), **kwargs)
 
 
 def counts(report) -> dict[str, tuple[int, int, int, int]]:
@@ -132,7 +136,8 @@ def stored_lines(po: PurchaseOrder) -> dict[str, tuple]:
 # ------------------------------------------------------------- the default catalogue
 
 
-@e2e
+@pytest.mark.slow  # 2,000 products and 5,000 stock levels through Flow's API, twice: ~10 s
+@in_process
 def test_the_default_catalogue_arrives_whole_and_exact_and_a_second_push_changes_nothing(
     flow_api,
 ):
@@ -298,7 +303,7 @@ def test_the_default_catalogue_arrives_whole_and_exact_and_a_second_push_changes
 # ------------------------------------------------------------------ later pushes
 
 
-@e2e
+@in_process
 def test_a_store_where_flow_is_stock_master_gets_no_stock(flow_api, tenant):
     trondheim = Store.objects.create(
         tenant=tenant, uid="trondheim_outlet", name="Trondheim", country_code="NO"
@@ -332,7 +337,7 @@ def test_a_store_where_flow_is_stock_master_gets_no_stock(flow_api, tenant):
     ]
 
 
-@e2e
+@in_process
 def test_a_changed_catalogue_is_applied(flow_api):
     catalogue = generate_catalogue(80, seed=2, purchase_orders=5)
     first = push(catalogue, flow_api)
@@ -383,7 +388,7 @@ def test_a_changed_catalogue_is_applied(flow_api):
     assert stock.quantity == quantity_to_hundredths(level["inventory"]) == level["inventory"] * 100
 
 
-@e2e
+@in_process
 def test_a_goods_reception_in_flow_is_confirmed_to_the_omnium_it_came_from(
     omnium, sandbox, flow_api
 ):
@@ -430,7 +435,7 @@ def test_a_goods_reception_in_flow_is_confirmed_to_the_omnium_it_came_from(
     assert PurchaseOrder.objects.get(uid="PO100001").status == "PARTIALLYRECEIVED"
 
 
-@e2e
+@in_process
 def test_a_batch_flow_refuses_stops_the_push_with_its_field_errors(flow_api):
     catalogue = generate_catalogue(30, seed=6)
     catalogue.products[3]["mainCategoryId"] = "no_such_group"
@@ -452,9 +457,10 @@ def test_a_batch_flow_refuses_stops_the_push_with_its_field_errors(flow_api):
 # ------------------------------------------------------------------- the command
 
 
+@pytest.mark.slow  # a live server
 @e2e
-def test_the_command_pushes_a_catalogue_and_prints_the_report(flow_api):
-    url, token = flow_api
+def test_the_command_pushes_a_catalogue_and_prints_the_report(live_server, tenant):
+    url, token = live_server.url + "/api/", new_api_token(tenant, "omnium-connector").key
     out = StringIO()
     args = ["--push-catalogue", url, "--products", "40", "--seed", "7", "--push-only"]
     call_command("omnium_sandbox", *args, "--flow-token", token, stdout=out)
