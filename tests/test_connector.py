@@ -92,7 +92,7 @@ def po_lines(po: dict) -> list[dict]:
 
 
 def expected_status(po: dict) -> str:
-    """Flow's PO status from Omnium's delivery progress (spec F7)."""
+    """Flow's PO status from Omnium's delivery progress."""
     if po["status"].lower() in ("canceled", "cancelled"):
         return "CLOSED"
     lines = po_lines(po)
