@@ -615,7 +615,7 @@ class FakeOmniumApi:
     def _h_get_invoice(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_invoice(params["id"]))
 
-    # ------------------------------------------------------------- the control API
+    # ------------------------------------------------------------ /sandbox (read only)
 
     def _control(self, method: str, path: str, tenant: str) -> Reply:
         """``GET /sandbox/state``: the data of the ``default`` tenant (``?tenant=`` for
@@ -623,17 +623,10 @@ class FakeOmniumApi:
         files/{assetId}``: a file added to an invoice, where its asset ``url`` points.
         Unauthenticated: the sandbox listens on loopback only."""
         parts = [unquote(p) for p in path.strip("/").split("/")[1:]]
-        if method == "GET" and [p.lower() for p in parts] == ["state"]:
+        names = [p.lower() for p in parts[::2]]  # the fixed segments: state, invoices/files
+        if method == "GET" and len(parts) == 1 and names == ["state"]:
             return Reply(200, self.tenant(tenant).snapshot())
-        if (
-            method == "GET"
-            and len(parts) == 4
-            and [p.lower() for p in parts[::2]]
-            == [
-                "invoices",
-                "files",
-            ]
-        ):
+        if method == "GET" and len(parts) == 4 and names == ["invoices", "files"]:
             files = self.tenant(tenant).invoice_files.get(parts[1], {})
             if parts[3] not in files:
                 raise ApiError(404, problem(404))

@@ -45,7 +45,7 @@ READ_ONLY_ACTIONS = {"search", "scroll", "existmany", "purchaseorderlines"}
 
 
 def required_role(method: str, path: str) -> str | None:
-    """The role an API call needs, e.g. ``OrderAdmin`` for ``PUT /api/Orders/PosOrders``."""
+    """The role an API call needs, e.g. ``OrderAdmin`` for ``POST /api/Orders``."""
     parts = [p.lower() for p in path.strip("/").split("/")]
     if len(parts) < 2 or parts[0] != "api":
         return None

@@ -108,7 +108,7 @@ INVENTORY_BATCH_LIMIT = 1000
 
 @dataclass
 class SandboxConfig:
-    """Settings of a sandbox, changeable while it runs (``configure()``, ``/sandbox/config``)."""
+    """Settings of a sandbox, changeable while it runs (``configure()``)."""
 
     token_lifetime: float = 864_000  # seconds; Omnium: 10 days
     jwt_lifetime: float | None = None  # the JWT's exp, when it should differ from expiresIn
