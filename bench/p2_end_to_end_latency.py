@@ -69,9 +69,10 @@ def main() -> None:
     )
     setup_django(args.db)
 
+    from omnium_sandbox import OmniumSandbox
+
     from omnium_integration.enums import JobStatus
     from omnium_integration.models import ExternalSyncJob
-    from omnium_integration.sandbox import OmniumSandbox
     from omnium_integration.transform import sanitize_uid
 
     sandbox = OmniumSandbox().start()

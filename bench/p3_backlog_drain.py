@@ -80,6 +80,7 @@ def main() -> None:
     )
     setup_django(args.db)
     from django.utils import timezone
+    from omnium_sandbox import OmniumSandbox
 
     from flow_stub_project.flow.models import Store
     from omnium_integration.client import get_client
@@ -89,7 +90,6 @@ def main() -> None:
     from omnium_integration.host import get_adapter
     from omnium_integration.mapping.orders import pos_order
     from omnium_integration.models import ExternalSyncJob
-    from omnium_integration.sandbox import OmniumSandbox
     from omnium_integration.sync.outbound import export_options
     from tests.flow_factories import completed_sales
 

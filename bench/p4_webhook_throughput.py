@@ -57,7 +57,7 @@ def _client(url: str, commands, barrier, results) -> None:
 
 def order_event(event_id: str, order_id: str) -> bytes:
     """An Omnium order event as its subscription posts it (the sandbox's envelope)."""
-    from omnium_integration.sandbox.events import envelope
+    from omnium_sandbox.subscriptions import envelope
 
     return json.dumps(
         envelope(

@@ -36,6 +36,7 @@ def main() -> None:
     )
     setup_django(args.db)
     from django.db import transaction
+    from omnium_sandbox import OmniumSandbox
 
     from flow_stub_project.flow import pos
     from flow_stub_project.flow.models import InventoryLevel, Store
@@ -46,7 +47,6 @@ def main() -> None:
         StoreExtension,
         TenantExtension,
     )
-    from omnium_integration.sandbox import OmniumSandbox
     from omnium_integration.sync.stock import StockChange, note_stock_changes
     from omnium_integration.transform import sanitize_uid
 

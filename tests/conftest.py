@@ -67,7 +67,7 @@ PYTHON = sys.executable
 
 @pytest.fixture(scope="session")
 def _sandbox_server():
-    from omnium_integration.sandbox import OmniumSandbox
+    from omnium_sandbox import OmniumSandbox
 
     # Omnium retries webhooks after 1, 5 and 15 s; tests need the same policy, faster.
     server = OmniumSandbox(webhook_retry_delays=(0.05, 0.1, 0.2), webhook_timeout=5.0)

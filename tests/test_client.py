@@ -112,9 +112,11 @@ def test_add_order_with_a_taken_id_is_a_conflict(omnium, sandbox):
     client = get_client(omnium)
     client.add_order(pos_order())
     with pytest.raises(OmniumConflict) as caught:
-        client.add_order(pos_order())
+        client.add_order(pos_order(customerId="c-2"))
     assert caught.value.status_code == 409
     assert "already exists" in caught.value.body
+    assert list(sandbox.state.orders) == ["POS1"]
+    assert sandbox.state.orders["POS1"]["customerId"] == "c-1"  # the first one, untouched
 
 
 def test_a_validation_error_is_permanent_with_omniums_body(omnium, sandbox):
@@ -308,6 +310,7 @@ def test_server_trouble_is_retryable(omnium, sandbox, status):
         get_client(omnium).add_order(pos_order())
     assert caught.value.status_code == status
     assert get_client(omnium).add_order(pos_order())["id"] == "POS1"  # then it works
+    assert list(sandbox.state.orders) == ["POS1"]
 
 
 def test_a_read_timeout_is_retryable(omnium, sandbox):
@@ -335,12 +338,12 @@ def test_a_refused_connection_is_retryable(omnium, sandbox):
 
 def test_a_dropped_connection_is_retryable_and_a_repeat_is_safe(omnium, sandbox):
     client = get_client(omnium)
-    sandbox.faults.drop_next(path="/api/Orders", after_processing=True)  # the answer is lost
+    sandbox.faults.drop_next(path="/api/Orders$", after_processing=True)  # the answer is lost
     with pytest.raises(RetryableError, match="RemoteDisconnected|connection to Omnium failed"):
         client.add_order(pos_order())
     assert "POS1" in sandbox.state.orders  # it took effect
-    with pytest.raises(OmniumConflict):
-        client.add_order(pos_order())  # the engine's retry: Omnium says it has it
+    with pytest.raises(OmniumConflict):  # the engine's retry: Omnium has it already
+        client.add_order(pos_order())
     assert list(sandbox.state.orders) == ["POS1"]
 
 

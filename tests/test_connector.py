@@ -1,10 +1,12 @@
-"""The sandbox's connector mode: Omnium's catalogue pushed into a live Flow over real HTTP.
+"""The stub host's FlowRetail connector: Omnium's catalogue pushed into Flow's REST API.
 
-The connector (``omnium_integration.sandbox.connector``) maps the sandbox's Omnium-shaped
-catalogue to Flow's master-data payloads and pushes them, resource after resource, into
-Flow's REST API served by ``live_server``, authenticated with a tenant API token. What
-arrives is checked in Flow's database against the Omnium documents, through the shared
-conversions of ``omnium_integration.transform``.
+The connector (``flow_stub_project.connector``) maps an Omnium-shaped catalogue to Flow's
+master-data payloads and pushes them, resource after resource, over ``requests`` into
+Flow's REST API, authenticated with a tenant API token. The pushes go through Django's
+test client in this process (``tests.flow_in_process``), so the tests run in a rolled-back
+transaction; the command's test pushes to ``live_server`` over real HTTP. What arrives is
+checked in Flow's database against the Omnium documents, through the conversions Flow's
+API applies (``omnium_integration.transform``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,18 @@ from io import StringIO
 import pytest
 import requests
 from django.core.management import CommandError, call_command
+from omnium_sandbox.common import ApiError
 
+from flow_stub_project.connector import (
+    ConnectorError,
+    ConnectorSettings,
+    generate_catalogue,
+    mapping,
+    push_catalogue,
+    seed_omnium,
+)
+from flow_stub_project.connector.catalogue import DELIVERY_AS_PO_SUPPLIER, MAIN_PRICE_LIST
+from flow_stub_project.connector.push import RESOURCES
 from flow_stub_project.flow.api.authentication import new_api_token
 from flow_stub_project.flow.models import (
     Brand,
@@ -34,15 +47,6 @@ from flow_stub_project.flow.models import (
 from omnium_integration.enums import Queue
 from omnium_integration.jobs import worker
 from omnium_integration.models import StoreExtension
-from omnium_integration.sandbox import (
-    ConnectorError,
-    ConnectorSettings,
-    connector,
-    generate_catalogue,
-)
-from omnium_integration.sandbox.catalogue import DELIVERY_AS_PO_SUPPLIER, MAIN_PRICE_LIST
-from omnium_integration.sandbox.common import ApiError
-from omnium_integration.sandbox.connector import RESOURCES
 from omnium_integration.transform import (
     decimal_to_cents,
     parse_omnium_datetime,
@@ -50,29 +54,31 @@ from omnium_integration.transform import (
     sanitize_uid,
     slug_uid,
 )
+from tests.flow_in_process import BASE_URL, FlowInProcess
 from tests.flow_receptions import receive
 from tests.test_master_data_api import snapshot
 
+in_process = pytest.mark.django_db
 e2e = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def flow_api(live_server, tenant) -> tuple[str, str]:
-    """Flow's API root on the live server, and an API token of the ``tenant``."""
-    return live_server.url + "/api/", new_api_token(tenant, "omnium-connector").key
+def flow_api(tenant) -> tuple[str, str]:
+    """Flow's API root (served in process), and an API token of the ``tenant``."""
+    return BASE_URL + "/api/", new_api_token(tenant, "omnium-connector").key
 
 
 def flow_get(flow_api, path: str) -> dict:
     """GET from Flow's API with the tenant's token."""
     session = requests.Session()
-    session.trust_env = False
+    session.mount(BASE_URL, FlowInProcess())
     response = session.get(flow_api[0] + path, headers={"Authorization": f"Token {flow_api[1]}"})
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def push(sandbox, flow_api, **kwargs):
-    return sandbox.push_catalogue(*flow_api, **kwargs)
+def push(catalogue, flow_api, **kwargs):
+    return push_catalogue(catalogue, *flow_api, adapter=FlowInProcess(), **kwargs)
 
 
 def counts(report) -> dict[str, tuple[int, int, int, int]]:
@@ -130,13 +136,13 @@ def stored_lines(po: PurchaseOrder) -> dict[str, tuple]:
 # ------------------------------------------------------------- the default catalogue
 
 
-@e2e
+@pytest.mark.slow  # 2,000 products and 5,000 stock levels through Flow's API, twice: ~10 s
+@in_process
 def test_the_default_catalogue_arrives_whole_and_exact_and_a_second_push_changes_nothing(
-    sandbox, flow_api
+    flow_api,
 ):
     catalogue = generate_catalogue()  # 2,000 products, seed 1
-    sandbox.load_catalogue(catalogue)
-    report = push(sandbox, flow_api)
+    report = push(catalogue, flow_api)
 
     # Every resource, in dependency order, in batches of at most 1000.
     assert list(report.resources) == list(RESOURCES)
@@ -287,7 +293,7 @@ def test_the_default_catalogue_arrives_whole_and_exact_and_a_second_push_changes
 
     # A second push: Flow answers "unchanged" for every item and writes nothing.
     before = snapshot()
-    again = push(sandbox, flow_api)
+    again = push(catalogue, flow_api)
     for name, section in again.resources.items():
         assert (section.created, section.updated, section.deleted) == (0, 0, 0), name
         assert section.unchanged == section.items == report[name].items, name
@@ -297,18 +303,17 @@ def test_the_default_catalogue_arrives_whole_and_exact_and_a_second_push_changes
 # ------------------------------------------------------------------ later pushes
 
 
-@e2e
-def test_a_store_where_flow_is_stock_master_gets_no_stock(sandbox, flow_api, tenant):
+@in_process
+def test_a_store_where_flow_is_stock_master_gets_no_stock(flow_api, tenant):
     trondheim = Store.objects.create(
         tenant=tenant, uid="trondheim_outlet", name="Trondheim", country_code="NO"
     )
     StoreExtension.objects.create(store=trondheim, flow_stock_master=True)
     catalogue = generate_catalogue(60, seed=3)
-    sandbox.load_catalogue(catalogue)
     theirs = [i for i in catalogue.inventory if i["warehouseCode"] == "trondheim_outlet"]
     assert theirs
 
-    report = push(sandbox, flow_api)
+    report = push(catalogue, flow_api)
     assert report["stock"].skipped == [
         f"store 'trondheim_outlet': Flow is stock master there; {len(theirs)} level(s) not sent"
     ]
@@ -325,34 +330,36 @@ def test_a_store_where_flow_is_stock_master_gets_no_stock(sandbox, flow_api, ten
     assert (trondheim.name, trondheim.organization.uid) == ("Trondheim Outlet", "NO998877665MVA")
 
     # With OmniumIsMasterForStock off, the connector sends no stock at all.
-    report = push(sandbox, flow_api, settings=ConnectorSettings(omnium_is_master_for_stock=False))
+    report = push(catalogue, flow_api, settings=ConnectorSettings(omnium_is_master_for_stock=False))
     assert (report["stock"].items, report["stock"].batches) == (0, 0)
     assert report["stock"].skipped == [
         "no stock sent: Omnium is not stock master (OmniumIsMasterForStock)"
     ]
 
 
-@e2e
-def test_a_changed_catalogue_is_applied(sandbox, flow_api):
-    sandbox.load_catalogue(generate_catalogue(80, seed=2, purchase_orders=5))
-    first = push(sandbox, flow_api)
+@in_process
+def test_a_changed_catalogue_is_applied(flow_api):
+    catalogue = generate_catalogue(80, seed=2, purchase_orders=5)
+    first = push(catalogue, flow_api)
 
-    # Changes made in Omnium (its own shapes, in the sandbox's state).
-    state = sandbox.state
-    state.prices[(MAIN_PRICE_LIST, "P10001")]["unitPrice"] = Decimal("0.57")
+    # Changes made in Omnium, in its own shapes.
+    price = next(
+        p for p in catalogue.prices if (p["priceListId"], p["skuId"]) == (MAIN_PRICE_LIST, "P10001")
+    )
+    price["unitPrice"] = Decimal("0.57")
     sale = next(
-        p for p in state.prices.values() if p["originalUnitPrice"] and p["priceListId"] == "main"
+        p for p in catalogue.prices if p["originalUnitPrice"] and p["priceListId"] == "main"
     )
     sale["unitPrice"], sale["originalUnitPrice"] = sale["originalUnitPrice"], None  # sale over
-    state.products["P10002"]["name"] = "Glide wax, new formula"
-    state.products["P10002"]["cost"] = Decimal("99.95")
-    po = state.purchase_orders["PO100001"]  # PO as PO, nothing delivered yet
+    wax = next(p for p in catalogue.products if p["skuId"] == "P10002")
+    wax["name"], wax["cost"] = "Glide wax, new formula", Decimal("99.95")
+    po = next(p for p in catalogue.purchase_orders if p["id"] == "PO100001")  # nothing delivered
     removed = po_lines(po).pop()
     po_lines(po)[0]["deliveredQuantity"] = Decimal(1)
-    level = next(iter(state.inventory.values()))
+    level = catalogue.inventory[0]
     level["inventory"] += Decimal("2.5")
 
-    report = push(sandbox, flow_api)
+    report = push(catalogue, flow_api)
     changed = {"products": 1, "prices": 2, "cost-prices": 1, "purchase-orders": 1, "stock": 1}
     assert counts(report) == {
         name: (
@@ -381,12 +388,13 @@ def test_a_changed_catalogue_is_applied(sandbox, flow_api):
     assert stock.quantity == quantity_to_hundredths(level["inventory"]) == level["inventory"] * 100
 
 
-@e2e
-def test_a_goods_reception_in_flow_is_confirmed_to_the_sandbox_it_came_from(
+@in_process
+def test_a_goods_reception_in_flow_is_confirmed_to_the_omnium_it_came_from(
     omnium, sandbox, flow_api
 ):
-    sandbox.load_catalogue(generate_catalogue(80, seed=4, purchase_orders=15))
-    push(sandbox, flow_api)
+    catalogue = generate_catalogue(80, seed=4, purchase_orders=15)
+    seed_omnium(sandbox, catalogue)
+    push(catalogue, flow_api)
     state = sandbox.state
 
     # PO as PO: nothing delivered, its lines on no delivery yet.
@@ -419,20 +427,20 @@ def test_a_goods_reception_in_flow_is_confirmed_to_the_sandbox_it_came_from(
     assert state.deliveries["D100006_2"]["deliveryStatus"] == "InProgress"
 
     # Omnium now knows what Flow received: the next push neither undoes nor doubles it.
-    report = push(sandbox, flow_api)
+    catalogue.purchase_orders = list(state.purchase_orders.values())
+    report = push(catalogue, flow_api)
     assert report["purchase-orders"].deleted == 0
     received = PurchaseOrder.objects.get(uid="PO100001").lines.get(uid=po_line["lineItemId"])
     assert received.quantity_received == 200
     assert PurchaseOrder.objects.get(uid="PO100001").status == "PARTIALLYRECEIVED"
 
 
-@e2e
-def test_a_batch_flow_refuses_stops_the_push_with_its_field_errors(sandbox, flow_api):
+@in_process
+def test_a_batch_flow_refuses_stops_the_push_with_its_field_errors(flow_api):
     catalogue = generate_catalogue(30, seed=6)
     catalogue.products[3]["mainCategoryId"] = "no_such_group"
-    sandbox.load_catalogue(catalogue)
     with pytest.raises(ConnectorError) as caught:
-        push(sandbox, flow_api)
+        push(catalogue, flow_api)
     error = caught.value
     assert (error.resource, error.status) == ("products", 400)
     assert error.body["errors"] == {
@@ -449,9 +457,10 @@ def test_a_batch_flow_refuses_stops_the_push_with_its_field_errors(sandbox, flow
 # ------------------------------------------------------------------- the command
 
 
+@pytest.mark.slow  # a live server
 @e2e
-def test_the_command_pushes_a_catalogue_and_prints_the_report(flow_api):
-    url, token = flow_api
+def test_the_command_pushes_a_catalogue_and_prints_the_report(live_server, tenant):
+    url, token = live_server.url + "/api/", new_api_token(tenant, "omnium-connector").key
     out = StringIO()
     args = ["--push-catalogue", url, "--products", "40", "--seed", "7", "--push-only"]
     call_command("omnium_sandbox", *args, "--flow-token", token, stdout=out)
@@ -522,7 +531,7 @@ def test_a_catalogue_is_coherent_and_seeded():
 def test_the_connector_maps_stores_brands_and_purchase_orders():
     catalogue = generate_catalogue(40, seed=1, purchase_orders=6)
     catalogue.stores.append({"id": "pop_up", "name": "Pop-up", "isPrimaryStore": False})
-    items, skipped = connector.stores(catalogue, ConnectorSettings())
+    items, skipped = mapping.stores(catalogue, ConnectorSettings())
     assert [i["storeUid"] for i in items] == [
         "oslo_city",
         "bergen_storsenter",
@@ -540,20 +549,20 @@ def test_the_connector_maps_stores_brands_and_purchase_orders():
     catalogue.products[1]["brand"] = "NIKE-AIR"
     catalogue.products[2]["brand"] = "Nike Air"
     catalogue.products[3]["brand"] = "???"
-    brands = connector.brands(catalogue)
+    brands = mapping.brands(catalogue)
     assert {"brandUid": "nike_air", "name": "NIKE-AIR"} in brands
     assert [b["brandUid"] for b in brands].count("nike_air") == 1
-    assert connector.products(catalogue, ConnectorSettings())[3]["brandUid"] is None
+    assert mapping.products(catalogue, ConnectorSettings())[3]["brandUid"] is None
 
     po = catalogue.purchase_orders[2]  # the delivery-as-PO supplier's
     assert po["supplierId"] == DELIVERY_AS_PO_SUPPLIER
     po_lines(po)[0]["estimatedTimeOfArrival"] = "0001-01-01T00:00:00"  # Omnium's "not set"
     del po_lines(po)[-1]["deliveryId"]
-    as_po, _ = connector.purchase_orders(catalogue, ConnectorSettings(export_delivery_as_po=False))
+    as_po, _ = mapping.purchase_orders(catalogue, ConnectorSettings(export_delivery_as_po=False))
     whole = next(i for i in as_po if i["purchaseOrderUid"] == po["id"])
     assert "deliveryUid" not in whole and len(whole["lines"]) == len(po_lines(po))
     assert whole["lines"][0]["expectedDeliveryDate"] == po["requestedDeliveryDate"][:10]
-    by_delivery, skipped = connector.purchase_orders(
+    by_delivery, skipped = mapping.purchase_orders(
         catalogue, ConnectorSettings(export_delivery_as_po=True)
     )
     assert {i["purchaseOrderUid"] for i in by_delivery} == {
@@ -567,26 +576,19 @@ def test_the_connector_maps_stores_brands_and_purchase_orders():
     ) in skipped
 
 
-def test_the_sandbox_holds_the_catalogue_in_omniums_shapes(sandbox):
+def test_a_catalogue_seeds_a_fake_omnium_through_its_seeding_calls(sandbox):
     catalogue = generate_catalogue(50, seed=9)
-    sandbox.load_catalogue(catalogue)
+    seed_omnium(sandbox, catalogue)
     state = sandbox.state
-    held = state.catalogue()
-    for name in ("categories", "stores", "products", "price_lists", "prices"):
-        assert getattr(held, name) == getattr(catalogue, name), name
     # Purchase orders, deliveries and stock got the API's stamps (created, versionId…),
     # which change nothing in what goes to Flow.
+    held = catalogue.copy()
+    held.purchase_orders = list(state.purchase_orders.values())
+    held.inventory = list(state.inventory.values())
     settings = ConnectorSettings()
-    assert connector.purchase_orders(held, settings) == connector.purchase_orders(
-        catalogue, settings
-    )
-    assert connector.stock_levels(held) == connector.stock_levels(catalogue)
-    assert {d["id"] for d in held.deliveries} == {d["id"] for d in catalogue.deliveries}
-    session = requests.Session()
-    session.trust_env = False
-    stores = session.get(f"{sandbox.url}/sandbox/state/stores").json()
-    assert {s["id"] for s in stores} == {s["id"] for s in catalogue.stores}
-    assert len(session.get(f"{sandbox.url}/sandbox/state/prices").json()) == len(catalogue.prices)
+    assert mapping.purchase_orders(held, settings) == mapping.purchase_orders(catalogue, settings)
+    assert mapping.stock_levels(held) == mapping.stock_levels(catalogue)
+    assert set(state.deliveries) == {d["id"] for d in catalogue.deliveries}
     po = state.get_purchase_order("PO100001")
     assert po["purchaseOrderForm"]["lineItems"][0]["purchaseOrderId"] == "PO100001"
     # Its stores are known now: a goods reception must name one of their warehouses.

@@ -27,6 +27,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from django.utils import timezone
+from omnium_sandbox import OmniumSandbox
 
 from flow_stub_project import devstack
 from flow_stub_project.flow.api.authentication import new_api_token
@@ -34,7 +35,6 @@ from flow_stub_project.flow.models import Customer, Order, Store, Tenant
 from omnium_integration.enums import JobStatus
 from omnium_integration.health import queue_health
 from omnium_integration.models import ExternalSyncJob, StoreExtension, TenantExtension
-from omnium_integration.sandbox import OmniumSandbox
 
 TENANT, STORE = "demo_no", "oslo_city"
 

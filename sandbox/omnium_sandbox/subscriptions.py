@@ -1,16 +1,20 @@
-"""The sandbox's event subscriptions: Omnium-shaped events POSTed to a webhook (spec §13).
+"""Event subscriptions: Omnium-shaped events POSTed to a webhook, as Omnium's event API does.
 
-From the spec: a subscription is a URL, an HTTP verb (POST) and custom headers (an API key
-or a Bearer token), filtered by class names, categories, statuses, order types, stores,
-markets, operation ids or errors only (§13.2). Each POST carries one envelope with event
-metadata only, never the order (§13.3). Delivery is retried after 1 s, 5 s and 15 s, but
-not after 2xx, 400, 404 or 429 (§13.5); every delivery is logged as an
+Documented (see docs/omnium-api.md, Events): a subscription is a URL, an HTTP verb (POST)
+and custom headers (an API key or a Bearer token), filtered by class names, categories,
+statuses, order types, stores, markets, operation ids or errors only. Each POST carries one
+envelope with event metadata only, never the order. Delivery is retried after 1 s, 5 s and
+15 s, but not after 2xx, 400, 404 or 429; every delivery is logged as an
 ``EventSubscriptionExecuted`` (290100) entry with status Success or Failed.
 
-Assumptions (spec §16.8): "3 attempts" means the first call plus three retries; the
-request times out after ``timeout`` seconds (10 by default); deliveries go out one at a
-time in the order the events happened (a retry waits in a queue and does not hold back
-later events, so a retried event can arrive after newer ones, as with Omnium).
+Assumptions where the documentation is silent: "3 attempts" means the first call plus
+three retries; the request times out after ``timeout`` seconds (10 by default);
+deliveries go out one at a time in the order the events happened (a retry waits in a
+queue and does not hold back later events, so a retried event can arrive after newer ones,
+as with Omnium).
+
+Two ways to deliver: over HTTP on a background thread (the server), or, given a ``post``
+callable, at once in the publishing thread with no retries (the in-process fake).
 
 Test hooks: :meth:`EventEmitter.hold` / :meth:`EventEmitter.release` (in order, reversed,
 shuffled or an explicit order), :meth:`EventEmitter.emit` (a hand-made event),
@@ -26,6 +30,7 @@ import random
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +64,7 @@ class Subscription:
             if not values:
                 return True
             lowered = {str(v).lower() for v in values}
-            return str(value or "").lower() in lowered  # Omnium's casing varies (§15.10)
+            return str(value or "").lower() in lowered  # Omnium's casing varies
 
         return (
             tenant == self.tenant
@@ -73,22 +78,6 @@ class Subscription:
             and (not self.errors_only or bool(event.get("isError")))
         )
 
-    def as_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "url": self.url,
-            "headerNames": sorted(self.headers),
-            "tenant": self.tenant,
-            "classNames": list(self.class_names),
-            "categories": list(self.categories),
-            "statuses": list(self.statuses),
-            "orderTypes": list(self.order_types),
-            "storeIds": list(self.store_ids),
-            "markets": list(self.markets),
-            "operationIds": list(self.operation_ids),
-            "errorsOnly": self.errors_only,
-        }
-
 
 @dataclass(order=True)
 class _Job:
@@ -101,7 +90,7 @@ class _Job:
 
 
 def envelope(**fields: Any) -> dict:
-    """An Omnium event envelope with every documented field (spec §13.3); ``fields`` win."""
+    """An Omnium event envelope with every documented field; ``fields`` win."""
     object_id = fields.get("objectId", "")
     event = {
         "id": "",
@@ -134,33 +123,48 @@ def envelope(**fields: Any) -> dict:
     return event
 
 
+Post = Callable[[str, dict, dict[str, str]], int | None]
+
+
 class EventEmitter:
-    """Builds envelopes, matches them to subscriptions and delivers them on a thread."""
+    """Builds envelopes, matches them to subscriptions and delivers them.
+
+    Without ``post``, deliveries go over HTTP from a background thread, with Omnium's
+    retries. With ``post(url, envelope, headers) -> status``, each one is handed to it at
+    once, in the thread that caused the event, and never retried; a ``None`` status means
+    recorded only (no delivery, no log entry).
+    """
 
     def __init__(
         self,
         rng: random.Random,
         retry_delays: tuple[float, ...] = (1.0, 5.0, 15.0),
         timeout: float = 10.0,
+        *,
+        post: Post | None = None,
     ) -> None:
         self.rng = rng
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
+        self._post = post
         self._cond = threading.Condition()
         self._queue: list[_Job] = []
+        self._ready: list[_Job] = []  # inline: due now, sent once the lock is released
         self._seq = itertools.count()
         self._busy = False
         self._stopped = False
         self._epoch = 0  # bumped by reset(): a delivery in flight then leaves no trace
-        self._session = requests.Session()
+        self._session = requests.Session() if post is None else None
         self.subscriptions: dict[str, Subscription] = {}
         self.emitted: list[dict] = []  # every envelope, with its tenant under "_tenant"
         self.deliveries: list[dict] = []  # every POST attempt and its outcome
         self.log: list[dict] = []  # the 290100 EventSubscriptionExecuted entries
         self.held = False
         self._held: list[tuple[Subscription, dict]] = []
-        self._thread = threading.Thread(target=self._run, name="sandbox-events", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        if post is None:
+            self._thread = threading.Thread(target=self._run, name="sandbox-events", daemon=True)
+            self._thread.start()
 
     # ----------------------------------------------------------------- configuration
 
@@ -198,15 +202,12 @@ class EventEmitter:
             )
             return sub_id
 
-    def unsubscribe(self, sub_id: str) -> None:
-        with self._cond:
-            self.subscriptions.pop(sub_id, None)
-
     def reset(self) -> None:
         """No subscriptions, nothing queued or held, history cleared."""
         with self._cond:
             self.subscriptions.clear()
             self._queue.clear()
+            self._ready.clear()
             self._held.clear()
             self.held = False
             self.emitted.clear()
@@ -219,8 +220,10 @@ class EventEmitter:
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
-        self._thread.join(timeout=5)
-        self._session.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._session is not None:
+            self._session.close()
 
     # ------------------------------------------------------------------- publishing
 
@@ -238,6 +241,7 @@ class EventEmitter:
             for subscription in self.subscriptions.values():
                 if subscription.matches(tenant, event):
                     self._enqueue(subscription, event)
+        self._send_ready()
 
     def emit(self, event: dict | None = None, *, tenant: str = "default", **fields: Any) -> dict:
         """Publish a hand-made event (missing envelope fields get defaults)."""
@@ -259,30 +263,27 @@ class EventEmitter:
                     if subscription.matches(tenant, stored):
                         self._enqueue(subscription, stored)
                         queued += 1
-            return queued
+        self._send_ready()
+        return queued
 
     def hold(self) -> None:
         """Keep new deliveries back until :meth:`release`."""
         with self._cond:
             self.held = True
 
-    def release(self, order: str | list[str] = "fifo") -> int:
-        """Send what was held: ``"fifo"``, ``"reverse"``, ``"shuffle"`` (seeded) or a list of
-        event ids (held events not named are dropped). Returns the deliveries released."""
+    def release(self, order: str = "fifo") -> int:
+        """Send what was held: ``"fifo"``, ``"reverse"`` or ``"shuffle"`` (seeded). Returns
+        the deliveries released."""
         with self._cond:
             items, self._held, self.held = self._held, [], False
             if order == "reverse":
                 items.reverse()
             elif order == "shuffle":
                 self.rng.shuffle(items)
-            elif isinstance(order, list):
-                by_id: dict[str, list] = {}
-                for item in items:
-                    by_id.setdefault(item[1]["id"], []).append(item)
-                items = [item for event_id in order for item in by_id.get(event_id, [])]
             for subscription, event in items:
                 self._enqueue(subscription, event, force=True)
-            return len(items)
+        self._send_ready()
+        return len(items)
 
     def held_events(self) -> list[dict]:
         with self._cond:
@@ -306,8 +307,20 @@ class EventEmitter:
             self._held.append((subscription, event))
             return
         job = _Job(time.monotonic(), next(self._seq), subscription, event, epoch=self._epoch)
+        if self._post is not None:
+            self._ready.append(job)
+            return
         heapq.heappush(self._queue, job)
         self._cond.notify_all()
+
+    def _send_ready(self) -> None:
+        """Inline delivery: hand over what is due, outside the emitter's lock."""
+        while True:
+            with self._cond:
+                if not self._ready:
+                    return
+                job = self._ready.pop(0)
+            self._deliver(job)
 
     def _run(self) -> None:
         while True:
@@ -333,19 +346,31 @@ class EventEmitter:
         started = time.monotonic()
         status: int | None = None
         error = ""
-        try:
-            response = self._session.post(
-                subscription.url,
-                data=dumps(event),
-                headers={"Content-Type": "application/json", **subscription.headers},
-                timeout=self.timeout,
-            )
-            status = response.status_code
-        except requests.RequestException as exc:
-            error = type(exc).__name__
+        headers = {"Content-Type": "application/json", **subscription.headers}
+        if self._post is not None:
+            try:
+                status = self._post(subscription.url, event, headers)
+            except Exception as exc:  # the receiver's failure, recorded like a 500
+                logger.warning("event %s: the webhook raised", event["id"], exc_info=True)
+                error = f"{type(exc).__name__}: {exc}"
+            if status is None and not error:
+                return  # recorded only
+        else:
+            try:
+                response = self._session.post(
+                    subscription.url, data=dumps(event), headers=headers, timeout=self.timeout
+                )
+                status = response.status_code
+            except requests.RequestException as exc:
+                error = type(exc).__name__
         took = (time.monotonic() - started) * 1000
         ok = status is not None and 200 <= status < 300
-        retry = not ok and status not in NO_RETRY_STATUSES and job.attempt <= len(self.retry_delays)
+        retry = (
+            self._post is None
+            and not ok
+            and status not in NO_RETRY_STATUSES
+            and job.attempt <= len(self.retry_delays)
+        )
         with self._cond:
             if job.epoch != self._epoch:
                 return

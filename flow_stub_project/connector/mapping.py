@@ -1,20 +1,12 @@
-"""The sandbox's connector mode: Omnium's FlowRetail connector, pushing master data into Flow.
+"""What Omnium's FlowRetail connector sends to Flow: Omnium documents in, Flow payloads out.
 
-Omnium exports its master data into Flow through Flow's REST API (spec F7, F9-F11, O1-O5).
-:class:`FlowConnector` plays that connector against a running Flow: it maps a
-:class:`~.catalogue.Catalogue` (Omnium's shapes) to Flow's master-data payloads and pushes
-them one resource after another, in the order their references need, each resource in
-sequential batches of at most 1000 items::
+Pure functions over a :class:`~.catalogue.Catalogue` (Omnium's shapes) and the connector's
+:class:`ConnectorSettings`; :mod:`.push` sends what they return. Amounts and quantities
+stay Omnium's decimals (``199.50``, ``12.5``): Flow's API turns them into cents and
+hundredths, sanitises UIDs and strips HTML. What each resource gets:
 
-    brands, product-groups, stores, products, price-lists, prices, cost-prices,
-    purchase-orders, stock
-
-Amounts and quantities travel as Omnium's decimals (``199.50``, ``12.5``): Flow's API turns
-them into cents and hundredths, sanitises UIDs and strips HTML. The connector maps fields
-and decides what is sent:
-
-* brands: the distinct ``brand`` names of the products, keyed by ``slug_uid`` (names that
-  make the same uid are pushed once, the first seen).
+* brands: the distinct ``brand`` names of the products, keyed by :func:`brand_uid` (names
+  that make the same uid are pushed once, the first seen).
 * product groups: the categories, parents before their children.
 * stores: a primary store with its organisation (``organizationalNumber``, else the
   connector's ``organization_uid``), its ``availableWarehouses`` and the main price list
@@ -33,46 +25,91 @@ and decides what is sent:
   ``export_delivery_as_po`` names, one per delivery (``deliveryUid``) with that
   delivery's lines. A PO whose store is a warehouse goes to that warehouse's primary
   store; its lines keep their warehouse code. ``isCancelled`` from a cancelled status.
-* stock: absolute levels of the primary stores. Not sent for a store where Flow is stock
-  master (``flowStockMaster`` of ``GET stores/<uid>``), nor at all when Omnium is not
-  stock master (``omnium_is_master_for_stock``); the report says what was skipped.
+* stock: absolute levels of the primary stores (:func:`stock_levels`; :mod:`.push` asks
+  Flow which stores it is stock master of).
 
-A batch Flow refuses stops the push with :class:`ConnectorError` (its field errors, and
-the report so far); pushes are idempotent, so pushing again after a fix is safe.
+The UID, number and date rules here are the connector's own, written from Flow's and
+Omnium's documentation; nothing is shared with the integration app, so a rule wrong in
+the app is not wrong here by construction.
 """
 
 from __future__ import annotations
 
-import time
+import re
+import unicodedata
 from collections import Counter, defaultdict
-from contextlib import suppress
-from dataclasses import asdict, dataclass, field
-from typing import Any
-from urllib.parse import quote
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
-import requests
-
-from ..exceptions import MappingError
-from ..transform import parse_omnium_datetime, sanitize_uid, slug_uid, to_decimal
 from .catalogue import DELIVERY_AS_PO_SUPPLIER, MAIN_PRICE_LIST, Catalogue
-from .common import dumps
 
 BATCH_LIMIT = 1000  # what Flow's master-data API takes in one call
-RESOURCES = (
-    "brands",
-    "product-groups",
-    "stores",
-    "products",
-    "price-lists",
-    "prices",
-    "cost-prices",
-    "purchase-orders",
-    "stock",
-)
-COUNTS = ("items", "batches", "created", "updated", "unchanged", "deleted")
 CANCELLED = {"canceled", "cancelled"}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-USER_AGENT = "OmniumSandbox-FlowConnector/1.0"
+
+
+# ------------------------------------------------------------------- values Flow takes
+
+_NOT_UID = re.compile(r"[^A-Za-z0-9_]+")
+# Letters Unicode does not decompose into a base letter and a mark.
+_LETTERS = str.maketrans(
+    {"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ß": "ss", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"}
+)
+
+
+def _latin(text: str) -> str:
+    """``text`` with accents and Nordic letters written in plain Latin letters."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def flow_uid(value: object) -> str:
+    """A UID as Flow keeps it: letters, digits and ``_`` only (``"PO-1/2"`` -> ``PO12``)."""
+    return _NOT_UID.sub("", _latin(str(value)))
+
+
+def brand_uid(name: object) -> str | None:
+    """The Flow uid of a brand name: lower case, words joined by ``_`` (``"Nike Air"`` ->
+    ``nike_air``, ``"Norrøna"`` -> ``norrona``); ``None`` for a name with no letter or
+    digit."""
+    return "_".join(_NOT_UID.sub(" ", _latin(str(name))).split()).lower() or None
+
+
+def decimal(value: object) -> Decimal:
+    """An exact Decimal from an Omnium number (Decimal, int, str, or float by its repr)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"Not a number: {value!r}")
+    try:
+        result = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"Not a number: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"Not a finite number: {value!r}")
+    return result
+
+
+def omnium_date(value: object) -> datetime | None:
+    """An aware UTC datetime from an Omnium date; ``None`` when unset.
+
+    Omnium writes ISO 8601 in UTC with up to seven fractional digits, and
+    ``0001-01-01T00:00:00`` for a date that is not set.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip())
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.year <= 1:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- settings
 
 
 @dataclass(frozen=True)
@@ -103,94 +140,8 @@ class ConnectorSettings:
         return supplier_id in self.export_delivery_as_po
 
 
-# ---------------------------------------------------------------------------- report
-
-
-@dataclass
-class ResourceReport:
-    """What Flow answered for one resource, summed over its batches."""
-
-    resource: str
-    items: int = 0
-    batches: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    seconds: float = 0.0
-    skipped: list[str] = field(default_factory=list)
-
-    def add(self, answer: dict[str, Any], items: int) -> None:
-        self.items += items
-        self.batches += 1
-        for name in COUNTS[2:]:
-            setattr(self, name, getattr(self, name) + int(answer.get(name) or 0))
-
-
-@dataclass
-class PushReport:
-    """Per resource, in push order: items sent, batches, what Flow did, what was skipped."""
-
-    api_url: str
-    resources: dict[str, ResourceReport] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def __getitem__(self, resource: str) -> ResourceReport:
-        return self.resources[resource]
-
-    @property
-    def skipped(self) -> list[str]:
-        return [f"{r.resource}: {note}" for r in self.resources.values() for note in r.skipped]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "apiUrl": self.api_url,
-            "seconds": round(self.seconds, 3),
-            "resources": {
-                name: {**asdict(r), "seconds": round(r.seconds, 3)}
-                for name, r in self.resources.items()
-            },
-        }
-
-    def format(self) -> str:
-        """A table for people (the management command prints it)."""
-        rows = [f"{'resource':<16}" + "".join(f"{name:>10}" for name in (*COUNTS, "seconds"))]
-        for r in self.resources.values():
-            numbers = "".join(f"{getattr(r, name):>10,}" for name in COUNTS)
-            rows.append(f"{r.resource:<16}{numbers}{r.seconds:>10.2f}")
-        rows += [f"skipped: {note}" for note in self.skipped]
-        rows.append(f"Pushed to {self.api_url} in {self.seconds:.1f} s.")
-        return "\n".join(rows)
-
-
-class ConnectorError(Exception):
-    """Flow refused a batch, or could not be reached; ``report`` holds what was done."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        resource: str,
-        status: int | None = None,
-        body: Any = None,
-        report: PushReport | None = None,
-    ):
-        super().__init__(message)
-        self.resource = resource
-        self.status = status
-        self.body = body
-        self.report = report
-
-
 # --------------------------------------------------------------------------- mapping
-# Pure functions: Omnium documents in, Flow payloads out (with notes on what was left out).
-
-
-def brand_uid(name: object) -> str | None:
-    """The Flow uid of an Omnium brand name (``"Nike Air"`` -> ``nike_air``), if it has one."""
-    with suppress(MappingError):
-        return slug_uid(name)
-    return None
+# Omnium documents in, Flow payloads out, with notes on what was left out.
 
 
 def brands(catalogue: Catalogue) -> list[dict]:
@@ -373,8 +324,8 @@ def prices(catalogue: Catalogue, settings: ConnectorSettings) -> list[dict]:
             {
                 "priceListUid": price["priceListId"],
                 "productUid": price["skuId"],
-                "unitPrice": to_decimal(price["unitPrice"]),
-                "recommendedRetailPrice": to_decimal(original) if original is not None else None,
+                "unitPrice": decimal(price["unitPrice"]),
+                "recommendedRetailPrice": decimal(original) if original is not None else None,
             }
         )
     return items
@@ -384,7 +335,7 @@ def cost_prices(catalogue: Catalogue) -> list[dict]:
     return [
         {
             "productUid": product.get("skuId") or product["productId"],
-            "purchasePrice": to_decimal(product["cost"]),
+            "purchasePrice": decimal(product["cost"]),
         }
         for product in catalogue.products
         if product.get("cost") is not None
@@ -393,7 +344,7 @@ def cost_prices(catalogue: Catalogue) -> list[dict]:
 
 def _expected_date(line: dict, po: dict) -> str | None:
     """ETA, else the requested delivery date (as a UTC date); Omnium's 0001-01-01 is unset."""
-    moment = parse_omnium_datetime(line.get("estimatedTimeOfArrival")) or parse_omnium_datetime(
+    moment = omnium_date(line.get("estimatedTimeOfArrival")) or omnium_date(
         po.get("requestedDeliveryDate")
     )
     return moment.date().isoformat() if moment else None
@@ -406,13 +357,13 @@ def _po_line(line: dict, po: dict) -> dict:
     item = {
         "lineUid": line["lineItemId"],
         "sku": line["code"],
-        "quantityOrdered": to_decimal(line["quantity"]),
-        "quantityReceived": to_decimal(line.get("deliveredQuantity") or 0),
+        "quantityOrdered": decimal(line["quantity"]),
+        "quantityReceived": decimal(line.get("deliveredQuantity") or 0),
         "expectedDeliveryDate": _expected_date(line, po),
         "warehouseCode": line.get("warehouseCode") or po.get("storeId") or "",
     }
     if price is not None:
-        item["unitPrice"] = to_decimal(price)
+        item["unitPrice"] = decimal(price)
     return item
 
 
@@ -464,7 +415,7 @@ def stock_levels(catalogue: Catalogue) -> tuple[dict[str, list[dict]], list[str]
             elsewhere[warehouse] += 1
             continue
         by_store[warehouse].append(
-            {"storeUid": warehouse, "sku": item["sku"], "quantity": to_decimal(item["inventory"])}
+            {"storeUid": warehouse, "sku": item["sku"], "quantity": decimal(item["inventory"])}
         )
     skipped = [
         f"{count:,} level(s) of warehouse {warehouse!r} not sent: Flow keeps stock per store, "
@@ -472,152 +423,3 @@ def stock_levels(catalogue: Catalogue) -> tuple[dict[str, list[dict]], list[str]
         for warehouse, count in sorted(elsewhere.items())
     ]
     return dict(by_store), skipped
-
-
-# ---------------------------------------------------------------------------- pusher
-
-
-class FlowConnector:
-    """Pushes catalogues into one Flow tenant: ``api_url`` (e.g. ``http://127.0.0.1:8000/api/``)
-    and the tenant's API token. Use it as a context manager, or call :meth:`close`."""
-
-    def __init__(
-        self,
-        api_url: str,
-        token: str,
-        settings: ConnectorSettings | None = None,
-        *,
-        timeout: float = 300.0,
-    ):
-        self.api_url = api_url.rstrip("/") + "/"
-        self.settings = settings or ConnectorSettings()
-        self.timeout = (10.0, timeout)
-        self.session = requests.Session()
-        self.session.headers.update(
-            {
-                "Authorization": f"Token {token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            }
-        )
-        # Proxy settings read once, for Flow's URL (requests would re-read them per call).
-        self.session.trust_env = False
-        self.session.proxies.update(requests.utils.get_environ_proxies(self.api_url))
-
-    def __repr__(self) -> str:
-        return f"<FlowConnector {self.api_url}>"
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> FlowConnector:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def push(self, catalogue: Catalogue) -> PushReport:
-        """Push every resource of ``catalogue``, in dependency order; the report says what
-        Flow did. Raises :class:`ConnectorError` at the first batch Flow refuses."""
-        settings = self.settings
-        report = PushReport(self.api_url)
-        started = time.monotonic()
-        plan = {
-            "brands": lambda: (brands(catalogue), []),
-            "product-groups": lambda: (product_groups(catalogue), []),
-            "stores": lambda: stores(catalogue, settings),
-            "products": lambda: (products(catalogue, settings), []),
-            "price-lists": lambda: price_lists(catalogue, settings),
-            "prices": lambda: (prices(catalogue, settings), []),
-            "cost-prices": lambda: (cost_prices(catalogue), []),
-            "purchase-orders": lambda: purchase_orders(catalogue, settings),
-            "stock": lambda: self._stock(catalogue),
-        }
-        try:
-            for resource in RESOURCES:
-                section = report.resources[resource] = ResourceReport(resource)
-                began = time.monotonic()
-                items, section.skipped = plan[resource]()
-                self._send(resource, items, section)
-                section.seconds = time.monotonic() - began
-        except ConnectorError as exc:
-            exc.report = report
-            raise
-        finally:
-            report.seconds = time.monotonic() - started
-        return report
-
-    def _stock(self, catalogue: Catalogue) -> tuple[list[dict], list[str]]:
-        if not self.settings.omnium_is_master_for_stock:
-            return [], ["no stock sent: Omnium is not stock master (OmniumIsMasterForStock)"]
-        by_store, skipped = stock_levels(catalogue)
-        items = []
-        for store_id, levels in by_store.items():
-            flow_store = self._get("stock", f"stores/{quote(sanitize_uid(store_id), safe='')}")
-            if flow_store is None:
-                skipped.append(f"store {store_id!r} not in Flow: {len(levels):,} level(s) not sent")
-            elif flow_store.get("flowStockMaster"):
-                skipped.append(
-                    f"store {store_id!r}: Flow is stock master there; "
-                    f"{len(levels):,} level(s) not sent"
-                )
-            else:
-                items.extend(levels)
-        return items, skipped
-
-    def _send(self, resource: str, items: list[dict], section: ResourceReport) -> None:
-        size = self.settings.batch_size
-        for number, start in enumerate(range(0, len(items), size), start=1):
-            batch = items[start : start + size]
-            answer = self._call("POST", resource, resource, dumps(batch), f"batch {number}")
-            section.add(answer, len(batch))
-
-    def _get(self, resource: str, path: str) -> dict | None:
-        return self._call("GET", resource, path, None, f"GET {path}", none_on_404=True)
-
-    def _call(
-        self,
-        method: str,
-        resource: str,
-        path: str,
-        body: bytes | None,
-        what: str,
-        *,
-        none_on_404: bool = False,
-    ) -> Any:
-        try:
-            response = self.session.request(
-                method, self.api_url + path, data=body, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise ConnectorError(
-                f"{resource}: {what}: Flow could not be reached ({type(exc).__name__}: {exc})",
-                resource=resource,
-            ) from None
-        if response.status_code == 404 and none_on_404:
-            return None
-        try:
-            data = response.json()
-        except ValueError:
-            data = response.text[:500]
-        if response.status_code != 200:
-            detail = data.get("detail") if isinstance(data, dict) else data
-            raise ConnectorError(
-                f"{resource}: {what}: Flow answered {response.status_code}: {detail}",
-                resource=resource,
-                status=response.status_code,
-                body=data,
-            )
-        return data
-
-
-def push_catalogue(
-    catalogue: Catalogue,
-    api_url: str,
-    token: str,
-    settings: ConnectorSettings | None = None,
-) -> PushReport:
-    """Push ``catalogue`` into the Flow tenant of ``token`` at ``api_url``."""
-    with FlowConnector(api_url, token, settings) as connector:
-        return connector.push(catalogue)

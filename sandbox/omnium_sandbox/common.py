@@ -1,22 +1,21 @@
 """Pieces every part of the sandbox uses: API errors, model validation, dates, JSON.
 
 Error bodies are ASP.NET Core ProblemDetails (RFC 7807: ``type``, ``title``, ``status``,
-``traceId``, ``errors{field: [messages]}``). Omnium does not document its error body
-(spec §4.3, §16.3); ProblemDetails is what its Swagger declares and what ASP.NET answers
-for model-binding failures, so the sandbox uses it for every error with a body. The client
-must not depend on it.
+``traceId``, ``errors{field: [messages]}``). Omnium does not document its error body (see
+docs/omnium-api.md, Errors); ProblemDetails is what its Swagger declares and what ASP.NET
+answers for model-binding failures, so the sandbox uses it for every error with a body. A
+client must not depend on it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-
-from ..transform import json_number
 
 PROBLEM_TYPES = {
     400: "https://tools.ietf.org/html/rfc9110#section-15.5.1",
@@ -194,7 +193,7 @@ def require_list(body: Any, limit: int | None = None, what: str = "items") -> li
 
 
 def camel_keys(value: Any) -> Any:
-    """Omnium binds member names case-insensitively (spec §4.1) and answers camelCase."""
+    """Omnium binds member names case-insensitively and answers camelCase."""
     if isinstance(value, dict):
         return {
             (k[:1].lower() + k[1:] if isinstance(k, str) else k): camel_keys(v)
@@ -207,6 +206,7 @@ def camel_keys(value: Any) -> Any:
 
 # ----------------------------------------------------------------------------- dates
 
+_SEVEN_DIGITS = re.compile(r"(\.\d{6})\d+")  # .NET ticks: Python reads six digits
 _clock_lock = threading.Lock()
 _last_now = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -223,16 +223,19 @@ def omnium_now() -> datetime:
 
 
 def format_date(value: datetime) -> str:
-    """Omnium's date format: UTC with seven fractional digits (spec §4.1)."""
+    """Omnium's date format: UTC with seven fractional digits."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
 
 def parse_date(value: Any) -> datetime | None:
+    """An aware datetime from an ISO 8601 date as Omnium writes and reads them (a date
+    without an offset is UTC; a seventh fractional digit is dropped), else ``None``."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
+    text = _SEVEN_DIGITS.sub(r"\1", text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -243,9 +246,25 @@ def parse_date(value: Any) -> datetime | None:
 # ------------------------------------------------------------------------------ JSON
 
 
+def exact_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number with the same digits (``0.29`` stays ``0.29``).
+
+    Omnium reads and writes amounts as JSON numbers. ``repr(float(d))`` gives back ``d``
+    for up to 15 significant digits; a value that would change is refused, not rounded.
+    """
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a JSON number")
+    if value == value.to_integral_value():
+        return int(value)
+    number = float(value)
+    if Decimal(repr(number)) != value:
+        raise ValueError(f"{value} cannot be written exactly as a JSON number")
+    return number
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return json_number(value)
+        return exact_number(value)
     if isinstance(value, datetime):
         return format_date(value)
     if isinstance(value, set | tuple):

@@ -1,4 +1,4 @@
-"""A generated Omnium catalogue: what the sandbox's connector mode pushes into Flow.
+"""A generated Omnium catalogue: the master data the connector pushes into Flow.
 
 :func:`generate_catalogue` makes the same catalogue for the same arguments (a seeded
 ``random.Random``, fixed dates), in Omnium's own shapes: camelCase documents, amounts and
@@ -23,6 +23,10 @@ What it holds (default ``products=2000``):
   part or all delivered, cancelled), their deliveries, and the supplier whose deliveries
   Omnium exports as purchase orders of their own (``DELIVERY_AS_PO_SUPPLIER``);
 * stock levels of the primary stores.
+
+The Omnium side of it (stores, purchase orders, deliveries, stock) goes into a fake
+Omnium through its ordinary seeding calls (:func:`seed_omnium`), so goods receptions made
+in Flow against the pushed purchase orders can be confirmed to it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 EPOCH = date(2026, 3, 2)  # fixed: the same seed gives the same dates whenever it runs
@@ -304,7 +309,7 @@ CAMPAIGN_STORE = "oslo_city"
 
 @dataclass
 class Catalogue:
-    """An Omnium catalogue in Omnium's shapes (what the sandbox holds, per tenant)."""
+    """An Omnium catalogue in Omnium's shapes: what the connector reads."""
 
     categories: list[dict] = field(default_factory=list)
     stores: list[dict] = field(default_factory=list)
@@ -316,8 +321,20 @@ class Catalogue:
     inventory: list[dict] = field(default_factory=list)
 
     def copy(self) -> Catalogue:
-        """A deep copy (the sandbox keeps its own; tests change theirs freely)."""
+        """A deep copy (tests change theirs freely)."""
         return copy.deepcopy(self)
+
+
+def seed_omnium(omnium: Any, catalogue: Catalogue, *, tenant: str = "default") -> None:
+    """Give a fake Omnium (``omnium_sandbox.OmniumSandbox`` or ``FakeOmnium``) the Omnium
+    side of ``catalogue``: its stores (which then validate warehouse codes), deliveries,
+    purchase orders and stock levels, through the fake's seeding calls."""
+    omnium.configure(stores=copy.deepcopy(catalogue.stores))
+    for delivery in catalogue.deliveries:
+        omnium.add_delivery(copy.deepcopy(delivery), tenant=tenant)
+    for po in catalogue.purchase_orders:
+        omnium.add_purchase_order(copy.deepcopy(po), tenant=tenant)
+    omnium.add_inventory(copy.deepcopy(catalogue.inventory), tenant=tenant)
 
 
 def _money(value: Decimal) -> Decimal:

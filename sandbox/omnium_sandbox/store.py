@@ -5,54 +5,47 @@ ASP.NET model errors; then business rules such as a configured market), changes 
 stamps ``modified`` (UTC, strictly increasing) and an integer ``versionId`` on orders and
 customers, and publishes an event. Every method runs under the sandbox's lock.
 
-Behaviour from the spec (section in brackets) and our assumptions where it is silent:
+What Omnium documents (see docs/omnium-api.md, by section) and, marked, our assumptions
+where it is silent:
 
-* Orders [§7.2, §7.7]: ``id``, ``marketId`` (a configured market), ``storeId``,
+* Orders: ``id``, ``marketId`` (a configured market), ``storeId``,
   ``orderType`` (a configured type), ``status`` (a known status) and ``orderForm.lineItems``
   with ``lineItemId`` (unique), ``code``, ``quantity``, ``placedPrice`` are required;
   payments need ``paymentMethodName``, ``transactionId``, ``transactionType``, ``status``,
   ``amount``; shipments need ``shipmentId`` and a line belongs to one shipment at most.
   ``orderNumber`` defaults to ``id``, ``customerNumber`` to ``customerId``; shipments
   default to status ``AwaitingInventory``. Totals are calculated, never taken from the
-  request [§7.2]; the sandbox rounds them half-up to cents (assumption).
-* ``POST /api/Orders`` answers 409 for an existing id [§4.3]. ``PUT /api/Orders/PosOrders``
-  is an upsert by ``id`` (assumption, §16.5): a repeated call replaces the order (``created``,
-  ``returnOrderForms`` and the version history kept) and never creates a second one; every
-  call is an update (new version, new ``modified``, an event), even with equal content.
+  request; the sandbox rounds them half-up to cents (assumption).
+* ``POST /api/Orders`` answers 409 for an existing id and changes nothing.
 * Creates answer 201 with the entity, upserts and updates 200 with it; bulk calls
-  (``UpdateMany``, ``AddOrUpdateMany``, ``ProcessGoodsReception``) 200 with no body
-  (assumption, §16.4).
-* Search [§6.1]: ``modifiedFrom`` is inclusive, ``take`` at most 100, ``take × page`` at
+  (``UpdateMany``, ``ProcessGoodsReception``) 200 with no body (assumption).
+* Search: ``modifiedFrom`` is inclusive, ``take`` at most 100, ``take × page`` at
   most 10 000 (else 400), ``page`` 0-based, one ``orderType``; ties in ``modified`` are
   ordered by id.
-* ``UpdateStatus`` [§7.5] sets the status (shipments follow; an unknown ``shipmentInfo.
+* ``UpdateStatus`` sets the status (shipments follow; an unknown ``shipmentInfo.
   shipmentId`` adds a shipment). ``PatchOrder`` merges ``properties`` / ``tags`` /
   ``externalIds`` unless told not to, sets other top-level members, answers the patch
   result, and changes nothing (no version, no event) when nothing differs. Both answer 404
   for an unknown order (assumption).
-* Returns [§7.6]: need ``DefaultReturnOrderType`` configured (else 400); each line at most
+* Returns: need ``DefaultReturnOrderType`` configured (else 400); each line at most
   its remaining quantity (else 400); the return form is appended to the order. No
   idempotency is documented, so a repeated return creates a second return form (within the
   returnable quantity): check ``returnOrderForms[].rmaNumber`` before creating one.
-* Customers [§8]: ``customerId`` is required; create answers 409 for an existing id;
-  ``Update`` answers 404 for an unknown one (assumption); ``AddOrUpdateMany`` takes at most
-  100.
-* Inventory [§9]: ``UpdateMany`` takes at most 1000 items (else 400), is an upsert keyed by
+* Customers: ``customerId`` is required; create answers 409 for an existing id;
+  ``Update`` answers 404 for an unknown one (assumption).
+* Inventory: ``UpdateMany`` takes at most 1000 items (else 400), is an upsert keyed by
   (``sku``, ``warehouseCode``), skips unchanged items, keeps ``reservedInventory`` unless
   ``isReservedInventoryOverwritten=true``. No inventory events are emitted.
-* Goods reception [§10.2]: lines must belong to the delivery; ``deliveredQuantity`` is
+* Goods reception: lines must belong to the delivery; ``deliveredQuantity`` is
   added to the purchase-order line and to the warehouse's stock; an already processed
   ``goodsReceptionId`` makes the whole request a 400 that lists the duplicates (nothing
   applied). Several lines of one request may share a ``goodsReceptionId`` (one reception).
-* Invoices [§12]: ``UpdateInvoice`` is an upsert by ``id``; ``AddFileToInvoice`` takes the
-  file as the raw body or as ``multipart/form-data`` (§16.7 open), needs ``fileName``,
+* Invoices: ``UpdateInvoice`` is an upsert by ``id``; ``AddFileToInvoice`` takes the
+  file as the raw body or as ``multipart/form-data`` (which one Omnium wants is open),
+  needs ``fileName``,
   answers 404 for an unknown invoice, and replaces an earlier file of the same name.
 * When ``stores`` is configured, ``storeId`` and ``warehouseCode`` must name a store (a
-  warehouse for stock); otherwise the stores of a loaded catalogue do; with neither, any
-  store id is accepted.
-* Catalogue (the connector mode, :mod:`.catalogue`): stores, categories, products, price
-  lists and prices are held in Omnium's shapes for the connector to push; its purchase
-  orders, deliveries and stock join the tenant's like any others.
+  warehouse for stock); otherwise any store id is accepted.
 * Unknown members are kept as sent (Omnium would drop them).
 """
 
@@ -63,7 +56,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .catalogue import Catalogue
 from .common import (
     ApiError,
     Validator,
@@ -112,37 +104,21 @@ CENT = Decimal("0.01")
 MAX_TAKE = 100
 MAX_WINDOW = 10_000
 INVENTORY_BATCH_LIMIT = 1000
-CUSTOMER_BATCH_LIMIT = 100
 
 
 @dataclass
 class SandboxConfig:
-    """Settings of a sandbox, changeable while it runs (``configure()``, ``/sandbox/config``)."""
+    """Settings of a sandbox, changeable while it runs (``configure()``)."""
 
-    token_lifetime: float = 864_000  # seconds; Omnium: 10 days (spec §3.1)
+    token_lifetime: float = 864_000  # seconds; Omnium: 10 days
     jwt_lifetime: float | None = None  # the JWT's exp, when it should differ from expiresIn
     markets: tuple[str, ...] = MARKETS
     order_types: tuple[str, ...] = ORDER_TYPES
     order_statuses: tuple[str, ...] = ORDER_STATUSES
     stores: dict[str, dict] | None = None  # id -> OmniumStore; None: accept any store id
     default_return_order_type: str | None = "ReturnOrder"
-    goods_reception_completed_status: str = "Completed"
     webhook_retry_delays: tuple[float, ...] = (1.0, 5.0, 15.0)
     webhook_timeout: float = 10.0
-
-    def as_dict(self) -> dict:
-        return {
-            "tokenLifetime": self.token_lifetime,
-            "jwtLifetime": self.jwt_lifetime,
-            "markets": list(self.markets),
-            "orderTypes": list(self.order_types),
-            "orderStatuses": list(self.order_statuses),
-            "stores": list((self.stores or {}).values()) if self.stores is not None else None,
-            "defaultReturnOrderType": self.default_return_order_type,
-            "goodsReceptionCompletedStatus": self.goods_reception_completed_status,
-            "webhookRetryDelays": list(self.webhook_retry_delays),
-            "webhookTimeout": self.webhook_timeout,
-        }
 
 
 def _d(value: Any) -> Decimal:
@@ -212,12 +188,6 @@ class TenantData:
         self.goods_receptions: dict[str, dict] = {}  # goodsReceptionId -> what it did
         self.invoices: dict[str, dict] = {}
         self.invoice_files: dict[str, dict[str, dict]] = {}  # invoice id -> asset id -> file
-        # Master data the connector mode pushes to Flow (see load_catalogue).
-        self.stores: dict[str, dict] = {}
-        self.categories: dict[str, dict] = {}
-        self.products: dict[str, dict] = {}  # skuId -> product
-        self.price_lists: dict[str, dict] = {}
-        self.prices: dict[tuple[str, str], dict] = {}  # (priceListId, skuId) -> price
 
     def __repr__(self) -> str:
         return f"<TenantData {self.name}: {len(self.orders)} orders>"
@@ -236,36 +206,7 @@ class TenantData:
             "deliveries": list(self.deliveries.values()),
             "goodsReceptions": self.goods_receptions,
             "invoices": list(self.invoices.values()),
-            "stores": list(self.stores.values()),
-            "categories": list(self.categories.values()),
-            "products": list(self.products.values()),
-            "priceLists": list(self.price_lists.values()),
-            "prices": list(self.prices.values()),
         }
-
-    COLLECTIONS = {
-        "orders": "orders",
-        "privatecustomers": "private_customers",
-        "businesscustomers": "business_customers",
-        "purchaseorders": "purchase_orders",
-        "deliveries": "deliveries",
-        "invoices": "invoices",
-        "stores": "stores",
-        "categories": "categories",
-        "products": "products",
-        "pricelists": "price_lists",
-    }
-
-    def collection(self, name: str) -> dict | list | None:
-        key = name.replace("-", "").replace("_", "").lower()
-        if key == "inventory":
-            return list(self.inventory.values())
-        if key == "goodsreceptions":
-            return self.goods_receptions
-        if key == "prices":
-            return list(self.prices.values())
-        attr = self.COLLECTIONS.get(key)
-        return getattr(self, attr) if attr else None
 
     def _event(self, event: Event) -> None:
         self._publish(self.name, event)
@@ -277,8 +218,7 @@ class TenantData:
         entity["versionId"] = int((previous or {}).get("versionId") or 0) + 1
 
     def _check_store(self, v: Validator, store_id: str | None, field_name: str, *, warehouse):
-        # The configured stores, else the catalogue's once one is loaded.
-        stores = self.config.stores if self.config.stores is not None else self.stores or None
+        stores = self.config.stores
         if stores is None or not store_id:
             return
         store = stores.get(store_id)
@@ -448,25 +388,6 @@ class TenantData:
             )
         saved = self._save_order(order, None)
         self._order_event(saved, "Created", 110106, "Order added", origin)
-        return saved
-
-    def put_pos_order(self, body: Any, origin: str = "PUT /api/Orders/PosOrders") -> dict:
-        order = self.validate_order(body)
-        previous = self.orders.get(order["id"])
-        if previous is not None:  # returns live in Omnium, not in the POS's order
-            order["returnOrderForms"] = previous.get("returnOrderForms", [])
-        saved = self._save_order(order, previous)
-        if previous is None:
-            self._order_event(saved, "Created", 110106, "Pos order created", origin)
-        else:
-            self._order_event(
-                saved,
-                "Updated",
-                110107,
-                "Pos order updated",
-                origin,
-                previous_status=previous.get("status", ""),
-            )
         return saved
 
     def create_order_from_cart(self, body: Any) -> dict:
@@ -819,13 +740,6 @@ class TenantData:
             raise not_found("Customer", customer["customerId"])
         return self._save_customer(kind, customer, previous, origin)
 
-    def upsert_customers(self, kind: str, body: Any, origin: str) -> None:
-        items = require_list(body, CUSTOMER_BATCH_LIMIT, "customers")
-        customers = [self.validate_customer(kind, item) for item in items]
-        for customer in customers:
-            previous = self._customers(kind).get(customer["customerId"])
-            self._save_customer(kind, customer, previous, origin)
-
     def get_customer(self, kind: str, customer_id: str) -> dict:
         customer = self._customers(kind).get(customer_id)
         if customer is None:
@@ -856,7 +770,7 @@ class TenantData:
                 if not keep:
                     merged[name] = value
             if existing is not None and merged == existing:
-                continue  # Omnium skips unchanged items (spec §9.3)
+                continue  # Omnium skips unchanged items
             change = _d(merged["inventory"]) - _d((existing or {}).get("inventory"))
             merged.setdefault("created", now)
             merged["modified"] = now
@@ -872,50 +786,26 @@ class TenantData:
                 }
             )
 
-    # ------------------------------------------------------------------ catalogue
-
-    def load_catalogue(self, catalogue: Catalogue) -> None:
-        """Hold ``catalogue`` (copied): each document added, or replacing the one of its id.
-
-        Deliveries and purchase orders go through :meth:`add_delivery` and
-        :meth:`add_purchase_order`, so the API serves them (and takes goods receptions
-        against them) as it does any other; stock levels become inventory items. No
-        events: Omnium's connector exports need none.
-        """
-        catalogue = catalogue.copy()
-        self.stores.update((store["id"], store) for store in catalogue.stores)
-        self.categories.update((c["id"], c) for c in catalogue.categories)
-        self.products.update((product["skuId"], product) for product in catalogue.products)
-        self.price_lists.update(
-            (price_list["id"], price_list) for price_list in catalogue.price_lists
-        )
-        self.prices.update(((p["priceListId"], p["skuId"]), p) for p in catalogue.prices)
-        for delivery in catalogue.deliveries:
-            self.add_delivery(delivery)
-        for po in catalogue.purchase_orders:
-            self.add_purchase_order(po)
+    def seed_inventory(self, body: Any) -> None:
+        """Hold these stock levels as they are (no limit, no transactions, no events): what
+        a tenant holds before a test starts."""
+        items = require_list(body)
+        v = Validator()
+        for path, item in v.items(items, "$"):
+            v.string(item, "sku", path, required=True)
+            warehouse = v.string(item, "warehouseCode", path, required=True)
+            v.number(item, "inventory", path, required=True)
+            self._check_store(v, warehouse, f"{path}.WarehouseCode", warehouse=True)
+        v.check()
         now = format_date(omnium_now())
-        for item in catalogue.inventory:
+        for item in items:
             key = (item["sku"], item["warehouseCode"])
             previous = self.inventory.get(key)
             self.inventory[key] = {
-                **item,
+                **copy.deepcopy(item),
                 "created": (previous or {}).get("created", now),
                 "modified": now,
             }
-
-    def catalogue(self) -> Catalogue:
-        """This tenant's master data, as the connector reads it (copies)."""
-        return Catalogue(
-            categories=list(self.categories.values()),
-            stores=list(self.stores.values()),
-            products=list(self.products.values()),
-            price_lists=list(self.price_lists.values()),
-            prices=list(self.prices.values()),
-            purchase_orders=list(self.purchase_orders.values()),
-            deliveries=list(self.deliveries.values()),
-            inventory=list(self.inventory.values()),
-        ).copy()
 
     # ------------------------------------------------- purchase orders, deliveries
 
@@ -982,7 +872,7 @@ class TenantData:
     ) -> dict:
         """``CreateDelivery``: put the named purchase-order lines on a delivery.
 
-        Assumptions (spec §10.1 gives only the signature): the lines move whole to the
+        Assumptions (Omnium documents only the signature): the lines move whole to the
         delivery (``quantity`` is recorded, lines are never split); ``newDeliveryId``
         names the new delivery and an id that exists is a 400; ``existingDeliveryId``
         adds the lines to that delivery instead.
@@ -1113,7 +1003,7 @@ class TenantData:
         for po_id in {line["purchaseOrderId"] for line in po_lines.values()}:
             po = self.purchase_orders[po_id]
             if all(complete(line) for line in po["purchaseOrderForm"]["lineItems"]):
-                po["status"] = self.config.goods_reception_completed_status
+                po["status"] = "Completed"
             self._stamp(po, copy.deepcopy(po))
         delivery["deliveryStatus"] = (
             "Completed" if all(complete(line) for line in po_lines.values()) else "InProgress"

@@ -1,6 +1,6 @@
-"""Fault injection, changeable while the sandbox runs (from Python or ``/sandbox/faults``).
+"""Fault injection, changeable while the sandbox runs.
 
-* ``latency`` (+ ``jitter``): seconds added to every ``/api`` call, the token call included.
+* ``latency``: seconds added to every ``/api`` call, the token call included.
 * ``error_rates``: ``{status: probability}``; a 429 or 503 drawn this way carries
   ``Retry-After: retry_after``.
 * ``drop_rate``: probability of closing the connection without answering (the call has
@@ -59,7 +59,6 @@ class Faults:
         """No faults at all (latency included)."""
         with self._lock:
             self.latency = 0.0
-            self.jitter = 0.0
             self.error_rates: dict[int, float] = {}
             self.drop_rate = 0.0
             self.lost_reply_rate = 0.0
@@ -78,7 +77,6 @@ class Faults:
         self,
         *,
         latency: float | None = None,
-        jitter: float | None = None,
         error_rates: dict | None = None,
         drop_rate: float | None = None,
         lost_reply_rate: float | None = None,
@@ -91,8 +89,6 @@ class Faults:
         with self._lock:
             if latency is not None:
                 self.latency = float(latency)
-            if jitter is not None:
-                self.jitter = float(jitter)
             if error_rates is not None:
                 self.error_rates = {int(k): float(v) for k, v in error_rates.items() if float(v)}
             if drop_rate is not None:
@@ -107,13 +103,6 @@ class Faults:
                 self.retry_after = float(retry_after)
             if path is not None:
                 self.path = re.compile(path, re.IGNORECASE) if path else None
-
-    def set_error_rate(self, status: int, rate: float) -> None:
-        with self._lock:
-            if rate:
-                self.error_rates[int(status)] = float(rate)
-            else:
-                self.error_rates.pop(int(status), None)
 
     def _add(self, rule: Rule) -> None:
         with self._lock:
@@ -154,30 +143,6 @@ class Faults:
         with self._lock:
             return dict(self._injected)
 
-    def as_dict(self) -> dict:
-        with self._lock:
-            return {
-                "injected": dict(self._injected),
-                "latency": self.latency,
-                "jitter": self.jitter,
-                "errorRates": {str(k): v for k, v in self.error_rates.items()},
-                "dropRate": self.drop_rate,
-                "lostReplyRate": self.lost_reply_rate,
-                "slowRate": self.slow_rate,
-                "slowDelay": self.slow_delay,
-                "retryAfter": self.retry_after,
-                "path": self.path.pattern if self.path else None,
-                "pending": [
-                    {
-                        "kind": r.kind,
-                        "remaining": r.remaining,
-                        "status": r.status or None,
-                        "path": r.path.pattern if r.path else None,
-                    }
-                    for r in self._rules
-                ],
-            }
-
     def decide(self, path: str) -> Decision:
         """What happens to one call to ``path``."""
         with self._lock:
@@ -192,8 +157,6 @@ class Faults:
 
     def _decide(self, path: str) -> Decision:
         decision = Decision(delay=self.latency)
-        if self.jitter:
-            decision.delay += self._rng.uniform(0, self.jitter)
         for rule in self._rules:
             scope = rule.path or DEFAULT_SCOPE
             if not scope.search(path):

@@ -1,8 +1,12 @@
-"""The sandbox server: Omnium's REST API on loopback, plus a control API under ``/sandbox``.
+"""Omnium's REST API in memory: routes, handlers, API users, counters, faults and events.
 
-A stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive (one thread per
-connection), so a pool of clients reuses its connections like against the real API.
-Paths are matched case-insensitively (spec §15.1). Every ``/api`` call is counted per
+:class:`FakeOmniumApi` answers one call at a time through :meth:`FakeOmniumApi.dispatch`
+(method, path with query string, headers, body) with a :class:`Reply`, or :data:`DROP`
+when a fault closes the connection without an answer. Two front ends serve it:
+:class:`~omnium_sandbox.server.OmniumSandbox` (HTTP on loopback) and
+:class:`~omnium_sandbox.testing.FakeOmnium` (a ``requests`` adapter, in process).
+
+Paths are matched case-insensitively, as Omnium does. Every ``/api`` call is counted per
 endpoint and per API user, and the calls in flight per API user are tracked (with their
 maximum), which is how tests and benchmarks see the client's concurrency cap. Calls are
 also counted per object (the path's ``{id}``, else a JSON body's ``id``), faulted ones
@@ -21,21 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .auth import ApiUser, Auth, has_role, required_role
-from .catalogue import Catalogue
 from .common import ApiError, camel_keys, dumps, loads, problem
-from .connector import ConnectorSettings, PushReport, push_catalogue
-from .events import EventEmitter
 from .faults import Faults
 from .store import Event, SandboxConfig, TenantData
+from .subscriptions import EventEmitter
 
 logger = logging.getLogger(__name__)
-
-LOOPBACK = {"127.0.0.1", "localhost"}  # IPv4: ThreadingHTTPServer binds AF_INET
 
 
 @dataclass
@@ -52,6 +51,21 @@ class Reply:
         if self.body is None:
             return b""
         return dumps(self.body)
+
+    def render(self) -> Reply:
+        """Serialise the body now, so a body that cannot be written fails inside the call."""
+        if self.raw is None and self.body is not None:
+            self.raw = dumps(self.body)
+        return self
+
+    def wire_headers(self, payload: bytes) -> dict[str, str]:
+        """The response headers for ``payload``: its type if it has one, then the rest."""
+        headers = {}
+        if payload or self.raw is not None:
+            headers["Content-Type"] = self.headers.get("Content-Type", self.content_type)
+        headers.update((k, v) for k, v in self.headers.items() if k.lower() != "content-type")
+        headers["Content-Length"] = str(len(payload))
+        return headers
 
 
 DROP = object()  # close the connection without answering
@@ -77,7 +91,6 @@ ROUTES = [
     _route("POST", "/api/token", "token", anonymous=True),
     _route("GET", "/api/Health", "health", anonymous=True),
     _route("POST", "/api/Orders", "add_order"),
-    _route("PUT", "/api/Orders/PosOrders", "put_pos_order"),
     _route("POST", "/api/Orders/Search", "search_orders"),
     _route("GET", "/api/Orders/{id}", "get_order"),
     _route("POST", "/api/Orders/{id}/UpdateStatus", "update_status"),
@@ -85,11 +98,9 @@ ROUTES = [
     _route("POST", "/api/Returns/{id}/Return", "create_return"),
     _route("POST", "/api/PrivateCustomers", "create_private"),
     _route("POST", "/api/PrivateCustomers/Update", "update_private"),
-    _route("PUT", "/api/PrivateCustomers/AddOrUpdateMany", "upsert_private"),
     _route("GET", "/api/PrivateCustomers/{id}", "get_private"),
     _route("POST", "/api/BusinessCustomers", "create_business"),
     _route("POST", "/api/BusinessCustomers/Update", "update_business"),
-    _route("PUT", "/api/BusinessCustomers/AddOrUpdateMany", "upsert_business"),
     _route("GET", "/api/BusinessCustomers/{id}", "get_business"),
     _route("PUT", "/api/Inventory/UpdateMany", "update_inventory"),
     _route("GET", "/api/PurchaseOrders/{id}", "get_purchase_order"),
@@ -115,30 +126,25 @@ def match_route(method: str, path: str) -> tuple[Route | None, dict[str, str], b
     return None, {}, known
 
 
-class OmniumSandbox:
-    """A fake Omnium on loopback. Use it as a context manager, or ``start()`` / ``stop()``.
+class FakeOmniumApi:
+    """A fake Omnium without a front end; see :class:`~omnium_sandbox.server.OmniumSandbox`
+    and :class:`~omnium_sandbox.testing.FakeOmnium`.
 
-    ``sandbox.url`` is its base URL; ``sandbox.state`` the data of the ``default`` Omnium
-    tenant (``sandbox.tenant(name)`` for others); ``sandbox.faults`` the fault injection;
-    ``sandbox.events`` the event emitter. Settings given here are what :meth:`reset` returns
-    to.
+    ``state`` is the data of the ``default`` Omnium tenant (``tenant(name)`` for others);
+    ``faults`` the fault injection; ``events`` the event subscriptions and their delivery.
+    Settings given here are what :meth:`reset` returns to.
     """
 
-    def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, *, seed: int | None = None, **config: Any
-    ) -> None:
-        if host not in LOOPBACK:
-            raise ValueError("The Omnium sandbox only listens on loopback.")
-        self.host, self.port = host, port
+    url: str
+
+    def __init__(self, *, seed: int | None = None, **config: Any) -> None:
         self._defaults = SandboxConfig(**config)
         self.config = SandboxConfig(**config)
         self._seed = seed
         self.lock = threading.RLock()
         self.auth = Auth()
         self.faults = Faults(seed)
-        self.events = EventEmitter(
-            random.Random(seed), self.config.webhook_retry_delays, self.config.webhook_timeout
-        )
+        self.events = self._event_emitter(random.Random(seed))
         self._tenants: dict[str, TenantData] = {}
         self._counts_lock = threading.Lock()
         self._calls: Counter[str] = Counter()
@@ -148,61 +154,10 @@ class OmniumSandbox:
         self._epoch = 0  # bumped by reset(): calls still in flight then are forgotten
         self._max_in_flight: Counter[str] = Counter()
         self._requests: deque[dict] = deque(maxlen=200)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    def __repr__(self) -> str:
-        return f"<OmniumSandbox {self.url if self._server else 'stopped'}>"
-
-    # -------------------------------------------------------------------- lifecycle
-
-    def bind(self) -> OmniumSandbox:
-        """Open the listening socket (``port=0`` picks a free port, then in ``self.port``)."""
-        if self._server is None:
-            self._server = _Server((self.host, self.port), _Handler)
-            self._server.sandbox = self
-            self.port = self._server.server_address[1]
-        return self
-
-    def start(self) -> OmniumSandbox:
-        """Serve on a background thread."""
-        self.bind()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name="omnium-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve in the foreground (the management command) until interrupted."""
-        self.bind()
-        try:
-            self._server.serve_forever(poll_interval=0.2)
-        finally:
-            self.stop()
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            if self._thread is not None:  # never from the serving thread itself
-                server.shutdown()
-                self._thread.join(timeout=5)
-                self._thread = None
-            server.server_close()
-        self.events.stop()
-
-    def __enter__(self) -> OmniumSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    def _event_emitter(self, rng: random.Random) -> EventEmitter:
+        """Webhook deliveries over HTTP on a thread, with Omnium's retries."""
+        return EventEmitter(rng, self.config.webhook_retry_delays, self.config.webhook_timeout)
 
     def reset(self) -> None:
         """Forget all data, users, tokens, counters, faults and subscriptions; restore the
@@ -274,11 +229,8 @@ class OmniumSandbox:
         self.auth.add_user(ApiUser(client_id, client_secret, tenant, set(roles), active))
 
     def deactivate(self, client_id: str) -> None:
-        """The user's tokens stop working at once and no new token is issued (spec §3.1)."""
+        """The user's tokens stop working at once and no new token is issued."""
         self.auth.set_active(client_id, False)
-
-    def activate(self, client_id: str) -> None:
-        self.auth.set_active(client_id, True)
 
     def revoke_tokens(self, client_id: str | None = None) -> int:
         """Invalidate issued tokens; the next call with one gets 401. Returns how many."""
@@ -319,27 +271,11 @@ class OmniumSandbox:
         with self.lock:
             return self.tenant(tenant).add_delivery(camel_keys(delivery))
 
-    def load_catalogue(self, catalogue: Catalogue, *, tenant: str = "default") -> None:
-        """Hold a catalogue (see :func:`.catalogue.generate_catalogue`) as Omnium's master
-        data: what :meth:`push_catalogue` sends to Flow, and the purchase orders,
-        deliveries, stores and stock the API serves."""
+    def add_inventory(self, items: list[dict], *, tenant: str = "default") -> None:
+        """Stock levels the tenant holds (``sku``, ``warehouseCode``, ``inventory``…), set
+        as they are: no batch limit, no transactions, no events."""
         with self.lock:
-            self.tenant(tenant).load_catalogue(catalogue)
-
-    def push_catalogue(
-        self,
-        api_url: str,
-        token: str,
-        *,
-        tenant: str = "default",
-        settings: ConnectorSettings | None = None,
-    ) -> PushReport:
-        """Connector mode: push the tenant's master data into Flow, as Omnium's FlowRetail
-        connector does (see :mod:`.connector`). ``api_url`` is Flow's API root
-        (``http://127.0.0.1:8000/api/``), ``token`` a Flow API token of the Flow tenant."""
-        with self.lock:
-            catalogue = self.tenant(tenant).catalogue()
-        return push_catalogue(catalogue, api_url, token, settings)
+            self.tenant(tenant).seed_inventory(camel_keys(items))
 
     def subscribe(self, url: str, **options: Any) -> str:
         """A webhook subscription (see :meth:`EventEmitter.subscribe`)."""
@@ -433,12 +369,26 @@ class OmniumSandbox:
     # ---------------------------------------------------------------------- the API
 
     def dispatch(self, method: str, target: str, headers, body: bytes) -> Reply | object:
+        """Answer one call: ``target`` is the path with its query string, ``headers`` any
+        case-insensitive mapping. A :class:`Reply` with its payload rendered, or
+        :data:`DROP`; an error of the fake itself answers 500, as a server would."""
+        try:
+            reply = self._dispatch(method, target, headers, body)
+            if isinstance(reply, Reply):
+                reply.render()
+            return reply
+        except Exception:
+            logger.exception("sandbox error on %s %s", method, urlsplit(target).path)
+            return Reply(500, problem(500)).render()
+
+    def _dispatch(self, method: str, target: str, headers, body: bytes) -> Reply | object:
         split = urlsplit(target)
         path = split.path.rstrip("/") or "/"
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         if path.lower() == "/sandbox" or path.lower().startswith("/sandbox/"):
             try:
-                return self._control(method, path, query, body)
+                with self.lock:
+                    return self._control(method, path, query.get("tenant", "default"))
             except ApiError as exc:
                 return Reply(exc.status, exc.body, exc.headers)
         if not path.lower().startswith("/api/"):
@@ -571,10 +521,6 @@ class OmniumSandbox:
         data, order = self._data(user), self._json(body)
         return self._locked(lambda: data.add_order(order), 201)
 
-    def _h_put_pos_order(self, *, body, user, **_):
-        data, order = self._data(user), self._json(body)
-        return self._locked(lambda: data.put_pos_order(order))
-
     def _h_search_orders(self, *, body, user, **_):
         data, request = self._data(user), self._json(body)
         return self._locked(lambda: data.search_orders(request))
@@ -600,12 +546,10 @@ class OmniumSandbox:
         origin = {
             "create": f"POST /api/{kind.title()}Customers",
             "update": f"POST /api/{kind.title()}Customers/Update",
-            "upsert": f"PUT /api/{kind.title()}Customers/AddOrUpdateMany",
         }[action]
         method = {
             "create": data.create_customer,
             "update": data.update_customer,
-            "upsert": data.upsert_customers,
         }[action]
         payload = self._json(body)
         return self._locked(lambda: method(kind, payload, origin), status)
@@ -616,9 +560,6 @@ class OmniumSandbox:
     def _h_update_private(self, **kw):
         return self._customer_call("private", "update", **_pick(kw))
 
-    def _h_upsert_private(self, **kw):
-        return self._customer_call("private", "upsert", **_pick(kw))
-
     def _h_get_private(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_customer("private", params["id"]))
 
@@ -627,9 +568,6 @@ class OmniumSandbox:
 
     def _h_update_business(self, **kw):
         return self._customer_call("business", "update", **_pick(kw))
-
-    def _h_upsert_business(self, **kw):
-        return self._customer_call("business", "upsert", **_pick(kw))
 
     def _h_get_business(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_customer("business", params["id"]))
@@ -677,150 +615,24 @@ class OmniumSandbox:
     def _h_get_invoice(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_invoice(params["id"]))
 
-    # ------------------------------------------------------------- the control API
+    # ------------------------------------------------------------ /sandbox (read only)
 
-    def _control(self, method: str, path: str, query: dict, body: bytes) -> Reply:
-        """``/sandbox/...``: state, counters, configuration, faults, events, seeding.
-
-        Unauthenticated: the sandbox listens on loopback only.
-        """
+    def _control(self, method: str, path: str, tenant: str) -> Reply:
+        """``GET /sandbox/state``: the data of the ``default`` tenant (``?tenant=`` for
+        another), for a person looking at a running sandbox; ``GET /sandbox/invoices/{id}/
+        files/{assetId}``: a file added to an invoice, where its asset ``url`` points.
+        Unauthenticated: the sandbox listens on loopback only."""
         parts = [unquote(p) for p in path.strip("/").split("/")[1:]]
-        head = parts[0].lower() if parts else ""
-        tenant = query.get("tenant", "default")
-        payload = self._json(body, bind=False) if body else {}
-        key = (method, head, len(parts))
-        if key == ("GET", "", 0):
-            return Reply(200, {"url": self.url, "tenants": sorted(self._tenants)})
-        if head == "state" and method == "GET":
-            with self.lock:
-                data = self.tenant(tenant)
-                if len(parts) == 1:
-                    return Reply(200, data.snapshot())
-                collection = data.collection(parts[1])
-                if collection is None:
-                    raise ApiError(404, problem(404, detail=f"No collection {parts[1]!r}."))
-                if len(parts) == 2:
-                    items = collection.values() if isinstance(collection, dict) else collection
-                    return Reply(200, list(items))
-                if not isinstance(collection, dict) or parts[2] not in collection:
-                    raise ApiError(404, problem(404))
-                return Reply(200, collection[parts[2]])
-        if key == ("GET", "calls", 1):
-            return Reply(200, self.counters())
-        if key == ("POST", "reset", 1):
-            self.reset()
-            return Reply(204)
-        if head == "credentials" and method == "POST":
-            if len(parts) == 3 and parts[2].lower() in ("activate", "deactivate"):
-                self.auth.set_active(parts[1], parts[2].lower() == "activate")
-                return Reply(204)
-            self.add_credentials(
-                payload["clientId"],
-                payload["clientSecret"],
-                tenant=payload.get("tenant", "default"),
-                roles=payload.get("roles") or ("ApiOwner",),
-                active=payload.get("active", True),
-            )
-            return Reply(204)
-        if key == ("POST", "tokens", 2) and parts[1].lower() == "revoke":
-            return Reply(200, {"revoked": self.revoke_tokens(payload.get("clientId"))})
-        if head == "config" and len(parts) == 1:
-            if method == "POST":
-                options = {_snake(k): v for k, v in payload.items()}
-                self.configure(**options)
-            return Reply(200, self.config.as_dict())
-        if head == "faults" and len(parts) == 1:
-            return self._control_faults(method, payload)
-        if head == "subscriptions":
-            if method == "POST" and len(parts) == 1:
-                options = {_snake(k): v for k, v in payload.items() if k != "url"}
-                return Reply(201, {"id": self.subscribe(payload["url"], **options)})
-            if method == "DELETE" and len(parts) == 2:
-                self.events.unsubscribe(parts[1])
-                return Reply(204)
-            if method == "GET":
-                subs = [s.as_dict() for s in self.events.subscriptions.values()]
-                return Reply(200, subs)
-        if head == "events":
-            return self._control_events(method, parts, tenant, payload)
-        if head == "orders" and method == "POST":
-            if len(parts) == 1:
-                return Reply(201, self.seed_order(payload, tenant=tenant))
-            if len(parts) == 3 and parts[2].lower() == "status":
-                status = payload.pop("status")
-                return Reply(200, self.set_order_status(parts[1], status, tenant=tenant, **payload))
-        if key == ("POST", "purchase-orders", 1):
-            return Reply(201, self.add_purchase_order(payload, tenant=tenant))
-        if key == ("POST", "deliveries", 1):
-            return Reply(201, self.add_delivery(payload, tenant=tenant))
-        if key == ("GET", "invoices", 4) and parts[2].lower() == "files":
+        names = [p.lower() for p in parts[::2]]  # the fixed segments: state, invoices/files
+        if method == "GET" and len(parts) == 1 and names == ["state"]:
+            return Reply(200, self.tenant(tenant).snapshot())
+        if method == "GET" and len(parts) == 4 and names == ["invoices", "files"]:
             files = self.tenant(tenant).invoice_files.get(parts[1], {})
             if parts[3] not in files:
                 raise ApiError(404, problem(404))
             stored = files[parts[3]]
             return Reply(200, raw=stored["content"], content_type=stored["contentType"])
         raise ApiError(404, problem(404, detail=f"No sandbox control endpoint {method} {path}."))
-
-    def _control_faults(self, method: str, payload: dict) -> Reply:
-        if method == "DELETE":
-            self.faults.clear()
-        elif method == "POST":
-            if "seed" in payload:
-                self.faults.seed(payload["seed"])
-            self.faults.configure(
-                latency=payload.get("latency"),
-                jitter=payload.get("jitter"),
-                error_rates=payload.get("errorRates"),
-                drop_rate=payload.get("dropRate"),
-                lost_reply_rate=payload.get("lostReplyRate"),
-                slow_rate=payload.get("slowRate"),
-                slow_delay=payload.get("slowDelay"),
-                retry_after=payload.get("retryAfter"),
-                path=payload.get("path"),
-            )
-            for rule in payload.get("next") or []:
-                count, path = int(rule.get("count", 1)), rule.get("path")
-                if rule.get("drop"):
-                    self.faults.drop_next(
-                        count, path=path, after_processing=bool(rule.get("afterProcessing"))
-                    )
-                elif rule.get("delay"):
-                    self.faults.delay_next(float(rule["delay"]), count, path=path)
-                else:
-                    self.faults.fail_next(
-                        int(rule["status"]), count, path=path, retry_after=rule.get("retryAfter")
-                    )
-        return Reply(200, self.faults.as_dict())
-
-    def _control_events(self, method: str, parts: list[str], tenant: str, payload: dict):
-        events = self.events
-        if method == "GET" and len(parts) == 1:
-            return Reply(
-                200,
-                {
-                    "emitted": events.emitted,
-                    "deliveries": events.deliveries,
-                    "log": events.log,
-                    "held": events.held_events(),
-                },
-            )
-        if method == "POST" and len(parts) == 1:
-            return Reply(201, events.emit(payload, tenant=tenant))
-        action = parts[-1].lower()
-        if method == "POST" and len(parts) == 2 and action == "hold":
-            events.hold()
-            return Reply(204)
-        if method == "POST" and len(parts) == 2 and action == "release":
-            return Reply(200, {"released": events.release(payload.get("order", "fifo"))})
-        if method == "POST" and len(parts) == 2 and action == "wait":
-            return Reply(200, {"idle": events.wait_idle(float(payload.get("timeout", 10)))})
-        if method == "POST" and len(parts) == 3 and action == "repeat":
-            try:
-                queued = events.repeat(parts[1], int(payload.get("times", 1)))
-            except KeyError:
-                raise ApiError(404, problem(404, detail=f"No event {parts[1]!r}.")) from None
-            return Reply(200, {"queued": queued})
-        raise ApiError(404, problem(404))
 
 
 def _object_id(params: dict[str, str], body: bytes) -> str | None:
@@ -843,10 +655,6 @@ def _pick(kw: dict) -> dict:
     return {"body": kw["body"], "user": kw["user"]}
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def _multipart_file(content_type: str, body: bytes, file_name: str | None):
     """The first file part of a ``multipart/form-data`` body: (name, type, bytes)."""
     message = BytesParser(policy=HTTP).parsebytes(
@@ -857,69 +665,3 @@ def _multipart_file(content_type: str, body: bytes, file_name: str | None):
             content = part.get_payload(decode=True) or b""
             return (file_name or part.get_filename(), part.get_content_type(), content)
     raise ApiError(400, problem(400, detail="The multipart body has no file part."))
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-    sandbox: OmniumSandbox
-
-    def handle_error(self, request, client_address) -> None:
-        # A client that hung up is not an error worth a traceback on stderr.
-        logger.debug("sandbox connection from %s ended abruptly", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive
-    server_version = "OmniumSandbox/1.0"
-    # Headers and body go out in two writes; with Nagle on, the second waits for the
-    # client's delayed ACK (~40 ms per call on Linux).
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_HEAD(self) -> None:
-        self._handle("HEAD")
-
-    def _handle(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        try:
-            reply = self.server.sandbox.dispatch(method, self.path, self.headers, body)
-        except Exception:  # a sandbox bug must answer 500, not hang the client
-            logger.exception("sandbox error on %s %s", method, urlsplit(self.path).path)
-            reply = Reply(500, problem(500))
-        if reply is DROP:
-            self.close_connection = True
-            return
-        payload = reply.payload()
-        self.send_response(reply.status)
-        if payload or reply.raw is not None:
-            self.send_header("Content-Type", reply.headers.get("Content-Type", reply.content_type))
-        for name, value in reply.headers.items():
-            if name.lower() != "content-type":
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if method != "HEAD":
-            self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # The default writes every request line, token query string included, to stderr.
-        path = urlsplit(getattr(self, "path", "") or "").path
-        logger.debug("sandbox %s %s", self.address_string(), path)

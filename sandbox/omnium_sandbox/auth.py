@@ -1,16 +1,17 @@
-"""API users, the token endpoint and bearer checks of the sandbox (spec §3).
+"""API users, the token endpoint and bearer checks (see docs/omnium-api.md, Authentication).
 
-From the spec: credentials go in the query string of ``POST /api/token`` (no body, no
+Documented: credentials go in the query string of ``POST /api/token`` (no body, no
 ``grant_type``); ``returnAsJson=true`` answers ``{accessToken, tokenType, expiresIn}``,
 otherwise the bare JWT as text; tokens last 10 days by default; bad credentials get 401;
 a deactivated user gets 401 on its next call even with an unexpired token; a missing role
 gets 403; roles are ``<Resource>Read`` / ``<Resource>Admin`` (Admin includes Read) and
 ``ApiOwner`` is everything.
 
-Assumptions (spec §16.10): the token is a JWT (HS256, signed with a per-sandbox key) with
-``sub``, ``iat``, ``exp`` and ``jti``; a user may hold several valid tokens at once (a new
-token does not revoke the old one); the token endpoint answers ``POST`` only. Which role
-guards ``/api/Invoices`` is not documented: the sandbox asks for the Order roles.
+Assumptions where the documentation is silent: the token is a JWT (HS256, signed with a
+per-sandbox key) with ``sub``, ``iat``, ``exp`` and ``jti``; a user may hold several valid
+tokens at once (a new token does not revoke the old one); the token endpoint answers
+``POST`` only. Which role guards ``/api/Invoices`` is not documented: the sandbox asks for
+the Order roles.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ READ_ONLY_ACTIONS = {"search", "scroll", "existmany", "purchaseorderlines"}
 
 
 def required_role(method: str, path: str) -> str | None:
-    """The role an API call needs, e.g. ``OrderAdmin`` for ``PUT /api/Orders/PosOrders``."""
+    """The role an API call needs, e.g. ``OrderAdmin`` for ``POST /api/Orders``."""
     parts = [p.lower() for p in path.strip("/").split("/")]
     if len(parts) < 2 or parts[0] != "api":
         return None
