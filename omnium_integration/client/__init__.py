@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import threading
 
+from django.core.signals import setting_changed
+
 from ..models import TenantExtension
 from .omnium import OmniumClient, client_fingerprint
 
@@ -36,6 +38,15 @@ def clear_clients() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
+
+
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    # A client is built from the settings (timeouts, HTTP_ADAPTER...): rebuild on change.
+    if setting == "OMNIUM_INTEGRATION":
+        clear_clients()
+
+
+setting_changed.connect(_settings_changed)
 
 
 def _forget_clients_in_child() -> None:
