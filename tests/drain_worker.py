@@ -131,18 +131,18 @@ def main() -> int:
         time.sleep(0.005)
 
     totals: dict[str, int] = {}
-    name = worker.worker_name()
+    me = worker.worker_name()
     started = time.monotonic()
     while not stopping:
         # A short budget: a worker told to stop stops within a few seconds.
-        stats = worker.drain(args.queue, worker=name, time_budget=2.0)
+        stats = worker.drain(args.queue, worker=me, time_budget=2.0)
         for name, value in stats.as_dict().items():
             totals[name] = totals.get(name, 0) + int(value)
         if not stats.claimed:  # nothing due: look again shortly
             time.sleep(IDLE_PAUSE)
     close_old_connections()
     totals["seconds"] = round(time.monotonic() - started, 2)
-    Path(args.stats).write_text(json.dumps({"pid": os.getpid(), "worker": name, **totals}))
+    Path(args.stats).write_text(json.dumps({"pid": os.getpid(), "worker": me, **totals}))
     return 0
 
 
