@@ -191,7 +191,12 @@ def test_test_connection_reports_success_and_failure_without_secrets(admin_clien
 
 
 def test_read_only_records_render_and_cannot_be_edited(admin_client, configured, store):
-    from omnium_integration.models import ImportedOrder, InboundEvent, PendingStockChange
+    from omnium_integration.models import (
+        ImportedOrder,
+        InboundEvent,
+        OmniumIdentity,
+        PendingStockChange,
+    )
 
     event = InboundEvent.objects.create(
         extension=configured,
@@ -204,10 +209,14 @@ def test_read_only_records_render_and_cannot_be_edited(admin_client, configured,
     )
     imported = ImportedOrder.objects.create(extension=configured, omnium_order_id="WEB-1")
     note = PendingStockChange.objects.create(extension=configured, store=store, sku="SKU-1")
+    identity = OmniumIdentity.objects.create(
+        extension=configured, kind="order", flow_ref="1", flow_uid="COL-7", omnium_id="COL7"
+    )
     for model, obj in (
         (InboundEvent, event),
         (ImportedOrder, imported),
         (PendingStockChange, note),
+        (OmniumIdentity, identity),
     ):
         name = f"admin:omnium_integration_{model._meta.model_name}"
         assert admin_client.get(reverse(f"{name}_changelist")).status_code == 200
@@ -215,3 +224,24 @@ def test_read_only_records_render_and_cannot_be_edited(admin_client, configured,
         assert page.status_code == 200 and "<textarea" not in page.content.decode()
         assert_no_secret(page)
         assert admin_client.get(reverse(f"{name}_add")).status_code == 403
+
+
+def test_an_operator_sets_a_stores_omnium_id_in_the_store_list(admin_client, configured, store):
+    ext = StoreExtension.objects.create(store=store)
+    url = reverse("admin:omnium_integration_storeextension_changelist")
+    listing = admin_client.get(url).content.decode()
+    assert "oslo_city" in listing  # the id in use, derived from the store's uid
+    response = admin_client.post(
+        url,
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(ext.pk),
+            "form-0-omnium_store_id": "oslo-city",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302
+    ext.refresh_from_db()
+    assert ext.omnium_store_id == "oslo-city"
+    assert "oslo-city" in admin_client.get(url).content.decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ..models import ImportedOrder, InboundEvent, PendingStockChange
+from ..models import ImportedOrder, InboundEvent, OmniumIdentity, PendingStockChange
 from .base import ReadOnlyAdmin, pretty_json
 
 
@@ -85,3 +85,23 @@ class PendingStockChangeAdmin(ReadOnlyAdmin):
     list_filter = ("extension",)
     search_fields = ("=sku",)
     fields = ("extension", "store", "sku", "cost", "cost_currency", "reason", "created_at")
+
+
+@admin.register(OmniumIdentity)
+class OmniumIdentityAdmin(ReadOnlyAdmin):
+    """Which Omnium object each Flow object is: the answer to "where did sale X go?"."""
+
+    list_display = ("kind", "flow_uid", "omnium_id", "confirmed_at", "note", "extension")
+    list_filter = ("kind", "extension")
+    search_fields = ("=flow_uid", "=omnium_id", "=flow_ref")
+    date_hierarchy = "created_at"
+    fields = (
+        "extension",
+        "kind",
+        "flow_ref",
+        "flow_uid",
+        "omnium_id",
+        "confirmed_at",
+        "note",
+        "created_at",
+    )

@@ -62,6 +62,7 @@ class TenantExtensionForm(forms.ModelForm):
             "customer_loyalty_id_property_key",
             "send_order_receipt_to_omnium",
             "property_prefix",
+            "id_prefix",
         )
 
     def __init__(self, *args, **kwargs):
@@ -135,6 +136,7 @@ class TenantExtensionAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        ("Identities", {"fields": ("id_prefix",)}),
         ("Safety-net poll", {"fields": ("poll_watermark",)}),
     )
 
@@ -175,6 +177,14 @@ class TenantExtensionAdmin(admin.ModelAdmin):
 
 @admin.register(StoreExtension)
 class StoreExtensionAdmin(admin.ModelAdmin):
-    list_display = ("store", "flow_stock_master")
+    list_display = ("store", "flow_stock_master", "omnium_store_id", "omnium_id_in_use")
     list_filter = ("flow_stock_master",)
-    list_editable = ("flow_stock_master",)
+    list_editable = ("flow_stock_master", "omnium_store_id")
+    search_fields = ("store__uid", "omnium_store_id")
+
+    @admin.display(description="Omnium id in use")
+    def omnium_id_in_use(self, obj: StoreExtension) -> str:
+        """What outbound calls send and inbound orders are matched by (set or derived)."""
+        from ..host import get_adapter
+
+        return get_adapter().omnium_store_id(obj.store)
