@@ -505,3 +505,29 @@ def test_importing_an_omnium_order_records_the_pair(omnium, sandbox, store):
     call_command("omnium_resync", "order", order.uid, stdout=StringIO())
     drain()
     assert sandbox.state.orders["CC-1"]["status"] == "Completed"
+
+
+def test_two_stores_whose_uids_strip_to_one_id_never_pass_for_each_other(omnium, sandbox, tenant):
+    exact = Store.objects.create(tenant=tenant, uid="Oslo1", name="Oslo 1", country_code="NO")
+    stripped = Store.objects.create(tenant=tenant, uid="Oslo-1", name="Oslo-1", country_code="NO")
+    make_order(exact, "S-1")
+    sale = make_order(stripped, "S-2")
+    worker.drain(Queue.ORDER)
+    job = job_of(sale)
+    # The stripped one would name the other store in Omnium: it fails, naming both.
+    assert job.status == JobStatus.FAILED
+    assert "Flow stores 'Oslo-1' and 'Oslo1' both strip to Omnium store id 'Oslo1'" in (
+        job.last_error
+    )
+    assert [o["storeId"] for o in sandbox.state.orders.values()] == ["Oslo1"]
+    assert poll_tenant(omnium) is not None  # the poll asks only for unambiguous stores
+    search = json.loads(sandbox.last_requests("POST /api/Orders/Search")[-1]["body"])
+    assert search["selectedStores"] == ["Oslo1"]
+    # The fix the reason names: the store's own Omnium id.
+    StoreExtension.objects.create(store=stripped, omnium_store_id="oslo-1-sentrum")
+    call_command("omnium_jobs", "--retry-failed", stdout=StringIO())
+    drain()
+    assert sorted(o["storeId"] for o in sandbox.state.orders.values()) == [
+        "Oslo1",
+        "oslo-1-sentrum",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, Model, OuterRef, QuerySet
 
 from ..conf import get_host_model
+from ..exceptions import MappingError
 from ..models import StoreExtension, TenantExtension
 from ..transform import sanitize_uid
 
@@ -67,7 +69,33 @@ class BaseAdapter:
         the poll's store filter. Read ``store`` with ``select_related("omnium_extension")``
         (or ``"store__omnium_extension"``) to spare the query.
         """
-        return self._explicit_store_id(store) or sanitize_uid(store.uid)
+        explicit = self._explicit_store_id(store)
+        if explicit:
+            return explicit
+        derived = sanitize_uid(store.uid)
+        if derived != store.uid:
+            # Only a stripped UID can meet another store's: "Oslo-1" strips to "Oslo1".
+            other = self._store_stripping_to(store, derived)
+            if other is not None:
+                raise MappingError(
+                    f"Flow stores {store.uid!r} and {other!r} both strip to Omnium store id "
+                    f"{derived!r}; set the Omnium store id of {store.uid!r} in its store "
+                    "parameters."
+                )
+        return derived
+
+    def _store_stripping_to(self, store: Model, derived: str) -> str | None:
+        """Another store of the tenant, without an Omnium id of its own, whose UID is or
+        strips to ``derived`` (its UID), if there is one."""
+        gap = "[^A-Za-z0-9_]*"
+        pattern = "^" + gap + gap.join(re.escape(c) for c in derived) + gap + "$"
+        others = (
+            type(store)
+            .objects.filter(tenant_id=store.tenant_id, uid__regex=pattern)
+            .exclude(pk=store.pk)
+            .exclude(omnium_extension__omnium_store_id__gt="")
+        )
+        return others.values_list("uid", flat=True).first()
 
     def _explicit_store_id(self, store: Model) -> str:
         """The store parameter's Omnium id ("" when unset)."""

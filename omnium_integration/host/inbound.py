@@ -58,7 +58,16 @@ class InboundOrdersMixin:
     def omnium_store_ids(self, tenant: Model) -> list[str]:
         """Omnium ids of the tenant's active stores (the poll's ``selectedStores``)."""
         stores = get_store_model().objects.filter(tenant=tenant, is_active=True)
-        return sorted({self.omnium_store_id(s) for s in stores.select_related("omnium_extension")})
+        return sorted(
+            filter(None, map(self._store_id_or_none, stores.select_related("omnium_extension")))
+        )
+
+    def _store_id_or_none(self, store: Model) -> str | None:
+        """The store's Omnium id, or ``None`` while it is ambiguous (see omnium_store_id)."""
+        try:
+            return self.omnium_store_id(store)
+        except MappingError:
+            return None
 
     def find_store(self, tenant: Model, omnium_store_id: str) -> Model | None:
         """The Flow store whose Omnium id (:meth:`omnium_store_id`) is ``omnium_store_id``.
@@ -74,7 +83,7 @@ class InboundOrdersMixin:
             get_store_model().objects.filter(tenant=tenant).select_related("omnium_extension")
         )
         for store in stores:
-            if self.omnium_store_id(store) == omnium_store_id:
+            if self._store_id_or_none(store) == omnium_store_id:
                 return store
         try:
             stripped = sanitize_uid(omnium_store_id)
