@@ -63,14 +63,7 @@ def resolve(
         omnium_id = given or choose_id(
             kind, flow_uid, _taken(extension, kind), prefix, first=first_choice
         )
-        wanted = f"{prefix}{first_choice}" if first_choice else plain_id(flow_uid, prefix)
-        note = ""
-        if not given and omnium_id != wanted:
-            holder = OmniumIdentity.objects.filter(
-                extension=extension, kind=kind, omnium_id=wanted
-            ).first()
-            whose = f"Flow {kind} {holder.flow_uid or holder.flow_ref}'s" if holder else "taken"
-            note = f"{wanted or repr(flow_uid)} is {whose}; this one is {omnium_id}."
+        note = "" if given else _why_not(extension, kind, flow_uid, omnium_id, first_choice)
         try:
             with transaction.atomic():
                 return OmniumIdentity.objects.create(
@@ -98,6 +91,19 @@ def resolve(
                     f"{flow_uid} cannot be the same Omnium {kind}."
                 ) from None
     raise RetryableError(f"Could not choose an Omnium id for Flow {kind} {flow_uid}: busy.")
+
+
+def _why_not(
+    extension: TenantExtension, kind: str, flow_uid: str, chosen: str, first_choice: str
+) -> str:
+    """Why an object did not get its first-choice id (who holds it), or "" if it did."""
+    prefix = extension.id_prefix
+    wanted = f"{prefix}{first_choice}" if first_choice else plain_id(flow_uid, prefix)
+    if chosen == wanted:
+        return ""
+    holder = OmniumIdentity.objects.filter(extension=extension, kind=kind, omnium_id=wanted).first()
+    whose = f"Flow {kind} {holder.flow_uid or holder.flow_ref}'s" if holder else "taken"
+    return f"{wanted or repr(flow_uid)} is {whose}; this one is {chosen}."
 
 
 def reassign(row: OmniumIdentity, reason: str) -> OmniumIdentity:

@@ -171,20 +171,7 @@ def _confirm(
     by_delivery, created = _lines_by_delivery(
         client, extension, reception, po_id, po_lines, received, delivery_hint
     )
-    # Each line's idempotency key, chosen once: a reception confirmed again (a retry, a
-    # resync) sends the keys it sent before, whatever the derivation is by then.
-    keys = identities.resolve_derived(
-        extension,
-        IdentityKind.RECEPTION_LINE,
-        {
-            f"{reception.pk}/{line_id}": (
-                f"{reception.uid}/{line_id}",
-                goods_reception_id(reception.tenant_uid, reception.uid, line_id),
-            )
-            for line_id in received
-        },
-    )
-
+    keys = _reception_keys(extension, reception, received)
     confirmed = already = 0
     for delivery_id in sorted(by_delivery):
         lines = [
@@ -214,6 +201,27 @@ def _confirm(
     if not_positive:
         result["nothingToConfirm"] = not_positive[:RESULT_LIST_LIMIT]
     return result
+
+
+def _reception_keys(
+    extension: TenantExtension, reception: Reception, received: dict[str, int]
+) -> dict[str, str]:
+    """Each received line's ``goodsReceptionId``, by ``"{reception pk}/{lineItemId}"``.
+
+    Chosen once and kept in the identity map: a reception confirmed again (a retry, a
+    resync) sends the keys it sent before, whatever the derivation is by then.
+    """
+    return identities.resolve_derived(
+        extension,
+        IdentityKind.RECEPTION_LINE,
+        {
+            f"{reception.pk}/{line_id}": (
+                f"{reception.uid}/{line_id}",
+                goods_reception_id(reception.tenant_uid, reception.uid, line_id),
+            )
+            for line_id in received
+        },
+    )
 
 
 def _lines_by_delivery(
