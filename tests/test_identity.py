@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from flow_stub_project.flow.models import Customer, Order, Store, Tenant
 from omnium_integration import identities
-from omnium_integration.enums import ACTIVE_STATUSES, IdentityKind, JobKind, JobStatus, Queue
+from omnium_integration.enums import IdentityKind, JobKind, JobStatus, Queue
 from omnium_integration.jobs import worker
 from omnium_integration.mapping.ids import choose_id, is_valid_id
 from omnium_integration.models import (
@@ -32,28 +32,10 @@ from omnium_integration.models import (
 from omnium_integration.receivers import capture_suppressed
 from omnium_integration.sync.order_poll import poll_tenant
 from tests.flow_factories import make_customer, make_order, make_receipt, make_return, set_state
+from tests.jobs import drain, job_of, props
 from tests.omnium_orders import omnium_order
 
 PATCH_ORDER = "PATCH /api/Orders/{id}/PatchOrder"
-
-
-def drain(rounds: int = 40) -> None:
-    """Run the order queue until no job is active, making every retry due at once."""
-    for _ in range(rounds):
-        worker.drain(Queue.ORDER)
-        active = ExternalSyncJob.objects.filter(status__in=ACTIVE_STATUSES)
-        if not active.exists():
-            return
-        active.update(next_attempt_at=timezone.now())
-    raise AssertionError(f"jobs still active after {rounds} rounds: {list(active)}")
-
-
-def props(document: dict) -> dict[str, str]:
-    return {p["key"]: p["value"] for p in document.get("properties") or []}
-
-
-def job_of(obj, kind=JobKind.ORDER_EXPORT) -> ExternalSyncJob:
-    return ExternalSyncJob.objects.filter(kind=kind, object_id=str(obj.pk)).latest("pk")
 
 
 # ------------------------------------------------------------------------------- orders

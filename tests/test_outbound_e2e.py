@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from flow_stub_project.flow.models import Order, Store
-from omnium_integration.enums import ACTIVE_STATUSES, JobKind, JobStatus, Queue
+from omnium_integration.enums import JobKind, JobStatus, Queue
 from omnium_integration.host import FlowAdapter, get_adapter
 from omnium_integration.jobs import manager, worker
 from omnium_integration.models import ExternalSyncJob
@@ -31,6 +31,7 @@ from tests.flow_factories import (
     make_return,
     set_state,
 )
+from tests.jobs import drain, job_of, props
 
 POS = "POST /api/Orders"
 GET_ORDER = "GET /api/Orders/{id}"
@@ -38,30 +39,11 @@ UPDATE_STATUS = "POST /api/Orders/{id}/UpdateStatus"
 RETURN = "POST /api/Returns/{id}/Return"
 
 
-def drain(rounds: int = 40) -> None:
-    """Run the order queue until no job is active, making every retry due at once."""
-    for _ in range(rounds):
-        worker.drain(Queue.ORDER)
-        active = ExternalSyncJob.objects.filter(status__in=ACTIVE_STATUSES)
-        if not active.exists():
-            return
-        active.update(next_attempt_at=timezone.now())
-    raise AssertionError(f"jobs still active after {rounds} rounds: {list(active)}")
-
-
 def wait_for(condition, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
-
-
-def props(document: dict) -> dict[str, str]:
-    return {p["key"]: p["value"] for p in document.get("properties") or []}
-
-
-def job_of(obj, kind=JobKind.ORDER_EXPORT) -> ExternalSyncJob:
-    return ExternalSyncJob.objects.filter(kind=kind, object_id=str(obj.pk)).latest("pk")
 
 
 # ---------------------------------------------------------------------------------- sales
