@@ -45,7 +45,7 @@ def _ciphertexts(model, field, alias: str) -> Iterator[tuple[object, str]]:
         model._default_manager.using(alias)
         .exclude(**{field.name: ""})
         .exclude(**{f"{field.name}__isnull": True})
-        .alias(ciphertext=Cast(field.name, models.TextField()))
+        .annotate(ciphertext=Cast(field.name, models.TextField()))
         .values_list("pk", "ciphertext")
         .order_by("pk")
     )

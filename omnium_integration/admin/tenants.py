@@ -77,7 +77,9 @@ class TenantExtensionForm(forms.ModelForm):
 
     class Meta:
         model = TenantExtension
-        fields = PARAMETER_FIELDS + CREDENTIAL_FIELDS
+        # The credential inputs are declared above; the admin removes them for users
+        # without change_credentials, so no model field may bring them back.
+        fields = PARAMETER_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,6 +104,8 @@ class TenantExtensionForm(forms.ModelForm):
         for name in WRITE_ONLY_FIELDS:
             if name in self.fields:
                 setattr(self.instance, name, self.cleaned_data[name] or self._stored[name])
+        if "api_base_url" in self.fields:
+            self.instance.api_base_url = self.cleaned_data["api_base_url"]
         # A token belongs to the credentials and the Omnium it came from: new ones drop it.
         if self.changed_credentials():
             self.instance.token = ""

@@ -50,8 +50,13 @@ _NO_BODY = object()
 
 
 def client_fingerprint(extension: TenantExtension) -> str:
-    """Changes when what the client was built from (URL, credentials) changes."""
-    parts = (str(extension.pk), extension.base_url, extension.client_id, extension.client_secret)
+    """Changes when what the client was built from (URL, client id) changes, or the
+    extension was saved since (new credentials are saved).
+
+    The client secret is not part of it: the token cache reads the secret from the row
+    when it fetches a token, so the secret is decrypted then, not for every job.
+    """
+    parts = (str(extension.pk), extension.base_url, extension.client_id, str(extension.updated_at))
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -265,9 +270,11 @@ class OmniumClient:
     # ------------------------------------------------------------------ operations
 
     def check(self) -> dict:
-        """Fetch a token and call ``GET /api/Health`` (for ``omnium_check`` and the admin)."""
+        """Fetch a new token (the credentials as stored now are tested, not a token cached
+        from before they changed) and call ``GET /api/Health``; for ``omnium_check`` and the
+        admin's "Test connection"."""
         started = time.monotonic()
-        token = self.tokens.get()
+        token = self.tokens.fetch()
         health = self._call("GET", "/api/Health")
         elapsed = (time.monotonic() - started) * 1000
         return {

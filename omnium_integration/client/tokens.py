@@ -106,8 +106,8 @@ class Token:
         problem = bearer_token_problem(extension.token)
         if problem:
             logger.warning(
-                "The Omnium token stored for tenant extension %s is not a bearer token "
-                "(%s): it is dropped and a new one fetched.",
+                "The Omnium token stored for tenant extension %s cannot be sent (%s): it "
+                "is dropped and a new one fetched.",
                 extension.pk,
                 problem,
             )
@@ -278,6 +278,14 @@ class TokenCache:
         anything about the API user, since the latter may have been revoked since.
         """
         return self._refresh(stale=stale.access_token)
+
+    def fetch(self) -> Token:
+        """A new token from Omnium, whatever is stored: what testing the credentials means.
+        Stored for every worker, as any new token is."""
+        with self._lock, transaction.atomic():
+            extension = self._load(TenantExtension.objects.select_for_update())
+            self._token = self._obtain_and_store(extension)
+            return self._token
 
     def _refresh(self, stale: str | None) -> tuple[Token, bool]:
         with self._lock:

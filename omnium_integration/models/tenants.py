@@ -30,7 +30,7 @@ def bearer_token_problem(value: object) -> str:
     if len(value) > MAX_TOKEN_LENGTH:
         return f"it is longer than {MAX_TOKEN_LENGTH} characters"
     if not BEARER_TOKEN.fullmatch(value):
-        return "it has characters a bearer token cannot have"
+        return "it has characters no token may have"
     return ""
 
 
@@ -51,9 +51,18 @@ def token_renewal_time(expires_at: datetime, obtained_at: datetime | None) -> da
     return deadline - timedelta(seconds=margin)
 
 
+# The encrypted fields: decrypted when a row is loaded, unless deferred.
+ENCRYPTED_FIELDS = ("client_secret", "token")
+
+
 class TenantExtensionQuerySet(models.QuerySet):
     def active(self) -> TenantExtensionQuerySet:
         return self.filter(is_active=True)
+
+    def without_secrets(self) -> TenantExtensionQuerySet:
+        """Rows whose secrets are decrypted only when read: a row no key opens then fails
+        where its secret is needed, not every row loaded with it."""
+        return self.defer(*ENCRYPTED_FIELDS)
 
 
 class TenantExtension(models.Model):
