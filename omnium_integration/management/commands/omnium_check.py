@@ -65,11 +65,29 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"  token         OK, renewal due {result['token_renewal_due']}")
                 self.stdout.write(f"  connection    OK ({result['detail']})")
+        if not extension.default_shipping_method_id:
+            self.stdout.write(
+                "  parameters    MISSING: OMNIUM_DEFAULT_SHIPPING_METHOD_ID (POS sales that "
+                "name no shipping method fail)"
+            )
+            ok = False
         path = reverse("omnium_integration:events", args=[key])
         self.stdout.write(f"  webhook URL   {base_url}{path}  (POST, class Order)")
-        secret = extension.webhook_secret if options["show_webhook_secret"] else "<webhook secret>"
+        return self.check_webhook_secrets(extension, options) and ok
+
+    def check_webhook_secrets(self, extension, options) -> bool:
+        usable = list(extension.webhook_secrets.usable().order_by("-number"))
+        if not usable:
+            self.stdout.write(
+                "  webhook auth  MISSING: no usable webhook secret (omnium_webhook_secret add)"
+            )
+            return False
+        newest = usable[0]
+        secret = newest.secret if options["show_webhook_secret"] else "<webhook secret>"
         self.stdout.write(
             f"  webhook auth  header 'Authorization: Bearer {secret}' "
-            f"or '{app_settings.WEBHOOK_AUTH_HEADER}: {secret}'"
+            f"or '{app_settings.WEBHOOK_AUTH_HEADER}: {secret}' (secret {newest})"
         )
-        return ok
+        for other in usable[1:]:
+            self.stdout.write(f"                secret {other} also {other.state()}")
+        return True
