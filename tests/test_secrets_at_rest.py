@@ -209,3 +209,43 @@ def test_generate_key_prints_a_usable_key_and_runs_without_keys(db):
     assert Fernet(key).decrypt(Fernet(key).encrypt(b"x")) == b"x"
     with keys_setting(), pytest.raises(CommandError, match="ENCRYPTION_KEYS"):
         run("omnium_secrets", "verify")
+
+
+def test_one_tenant_no_key_opens_fails_alone(omnium, sandbox, store):
+    """A row restored from another installation: its jobs fail with the reason, its
+    check says so in one line, the poll goes on; the other tenant syncs as usual."""
+    from flow_stub_project.flow.models import Store, Tenant
+    from omnium_integration.sync.order_poll import poll_all
+
+    other = Tenant.objects.create(uid="tenant_se", name="SE", country_code="SE", currency="SEK")
+    other_store = Store.objects.create(tenant=other, uid="sto", name="S", country_code="SE")
+    broken = TenantExtension.objects.create(
+        tenant=other,
+        is_active=True,
+        client_id="se",
+        client_secret="se-secret",
+        default_shipping_method_id="in-store",
+        api_base_url=sandbox.url,
+    )
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"se-secret").decode()
+    table = connection.ops.quote_name(TenantExtension._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET client_secret = %s WHERE id = %s", [foreign, broken.pk])  # noqa: S608
+    make_order(store, "POS-1")
+    make_order(other_store, "POS-2")
+    worker.drain(Queue.ORDER)
+    jobs = {job.extension_id: job for job in ExternalSyncJob.objects.all()}
+    assert jobs[omnium.pk].status == JobStatus.SUCCEEDED
+    assert jobs[broken.pk].status == JobStatus.FAILED
+    assert "TenantExtension.client_secret could not be decrypted" in jobs[broken.pk].last_error
+    assert list(sandbox.state.orders) == ["POS1"] and sandbox.token_requests("se") == 0
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 tenant"):
+        call_command("omnium_check", stdout=out)
+    assert "credentials   UNREADABLE: omnium_integration.TenantExtension.client_secret" in (
+        out.getvalue()
+    )
+    assert "connection    OK" in out.getvalue()
+    results = poll_all()
+    assert "error" not in results[str(omnium.pk)]
+    assert results[str(broken.pk)] == {"error": "UnreadableSecret"}

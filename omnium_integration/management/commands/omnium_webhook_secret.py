@@ -41,11 +41,11 @@ class Command(BaseCommand):
             sub.add_argument("--tenant", required=True, help="The Flow tenant's uid.")
 
     def handle(self, *args, **options):
-        extension = get_adapter().extension_for_tenant(options["tenant"])
-        if extension is None:
-            raise CommandError(f"No Omnium extension for tenant {options['tenant']!r}.")
         action = {"list": self.list_secrets, "add": self.add_secret, "retire": self.retire_secret}
-        try:
+        try:  # a secret no key opens, the last secret, an unknown number: one line each
+            extension = get_adapter().extension_for_tenant(options["tenant"])
+            if extension is None:
+                raise CommandError(f"No Omnium extension for tenant {options['tenant']!r}.")
             action[options["action"]](extension, options)
         except ConfigurationError as exc:
             raise CommandError(str(exc)) from None
