@@ -91,3 +91,4 @@ class CredentialChangeKind(models.TextChoices):
     API_BASE_URL = "api_base_url", "Omnium API base URL changed"
     WEBHOOK_SECRET_ADDED = "webhook_secret_added", "Webhook secret added"
     WEBHOOK_SECRET_RETIRED = "webhook_secret_retired", "Webhook secret retired"
+    EXTENSION_DELETED = "extension_deleted", "Extension deleted, its credentials with it"

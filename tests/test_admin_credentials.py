@@ -244,7 +244,27 @@ def test_adding_an_extension_shows_its_first_webhook_secret_once(admin_client_fi
         created.webhook_secret not in client.get(response["Location"], follow=True).content.decode()
     )
     kinds = set(CredentialChange.objects.values_list("kind", flat=True))
-    assert kinds == {CredentialChangeKind.CLIENT_ID, CredentialChangeKind.CLIENT_SECRET}
+    assert kinds == {
+        CredentialChangeKind.CLIENT_ID,
+        CredentialChangeKind.CLIENT_SECRET,
+        CredentialChangeKind.WEBHOOK_SECRET_ADDED,
+    }
+
+
+def test_deleting_an_extension_is_recorded_and_the_record_outlives_it(
+    admin_client_fixture, configured
+):
+    client = admin_client_fixture
+    url = reverse(f"admin:{APP}_tenantextension_delete", args=[configured.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not TenantExtension.objects.exists()
+    change = CredentialChange.objects.get()
+    assert (change.kind, change.tenant_key, change.changed_by, change.extension) == (
+        CredentialChangeKind.EXTENSION_DELETED,
+        "tenant_no",
+        "root",
+        None,
+    )
 
 
 @pytest.fixture

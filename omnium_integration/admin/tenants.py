@@ -190,6 +190,18 @@ class TenantExtensionAdmin(admin.ModelAdmin):
         for name in changed:
             detail = "" if change else "set when the extension was added"
             record_change(obj, CHANGE_KINDS[name], by, detail)
+        if not change:  # the model gave it its first webhook secret
+            record_change(obj, CredentialChangeKind.WEBHOOK_SECRET_ADDED, by, "#1, with it")
+
+    def delete_model(self, request: HttpRequest, obj: TenantExtension) -> None:
+        self.delete_queryset(request, TenantExtension.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        """Deleting an extension erases its credentials: recorded like any change."""
+        by = request.user.get_username()
+        for extension in queryset.without_secrets().select_related("tenant"):
+            record_change(extension, CredentialChangeKind.EXTENSION_DELETED, by)
+        super().delete_queryset(request, queryset)
 
     def response_add(self, request: HttpRequest, obj: TenantExtension, post_url_continue=None):
         """Whoever may change credentials is shown the new extension's webhook secret, once."""

@@ -149,6 +149,10 @@ class Migration(migrations.Migration):
                             ("api_base_url", "Omnium API base URL changed"),
                             ("webhook_secret_added", "Webhook secret added"),
                             ("webhook_secret_retired", "Webhook secret retired"),
+                            (
+                                "extension_deleted",
+                                "Extension deleted, its credentials with it",
+                            ),
                         ],
                         max_length=40,
                     ),
