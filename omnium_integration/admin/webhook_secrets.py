@@ -1,8 +1,8 @@
 """The admin's webhook secret pages: add one (shown once), retire one, list them by number.
 
 A new secret is shown once, on a page that can be opened once: adding it grants the
-user's session a one-time ticket for it (its number, never its value, is what the session
-holds, for ``REVEAL_SECONDS`` at most), and the page consumes the ticket. The page is sent
+user's session a one-time ticket for it (the session holds the secret's row id, never its
+value, for ``REVEAL_SECONDS`` at most), and the page consumes the ticket. The page is sent
 with ``Cache-Control: no-store``. The secret never goes into a message (messages are kept
 in the session or a cookie). The add form carries the number of the newest secret it was
 opened on, so sending it again adds nothing. Every page needs ``change_credentials``.
@@ -16,7 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +48,7 @@ def _extension(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: s
         raise PermissionDenied
     extension = model_admin.get_object(request, object_id)
     if extension is None:
-        raise PermissionDenied
+        raise Http404("No such Omnium tenant extension.")
     return extension
 
 
@@ -155,7 +155,7 @@ def retire_view(model_admin, request: HttpRequest, object_id: str, number: int) 
     extension = _extension(model_admin, request, object_id)
     secret = extension.webhook_secrets.filter(number=number).first()
     if secret is None:
-        raise PermissionDenied
+        raise Http404(f"No webhook secret #{number}.")
     if request.method == "POST":
         try:
             retire_webhook_secret(extension, number, by=request.user.get_username())
