@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]" -e ./sandbox
 	touch $(STAMP)
 
-# The main job on the embedded default: SQLite, the Omnium sandbox, both engines.
+# The main job on the embedded default: SQLite, the Omnium sandbox, both engines. The demo
+# settings add what the stub's production-safe settings leave out (DEBUG, keys).
 demo: $(STAMP)
-	$(BIN)/python manage.py omnium_demo
+	DJANGO_SETTINGS_MODULE=flow_stub_project.demo_settings $(BIN)/python manage.py omnium_demo
 
 # The whole suite (slow tests included) on SQLite; set DATABASE_URL for PostgreSQL.
 test: $(STAMP)

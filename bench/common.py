@@ -65,7 +65,11 @@ def fresh_tenant(uid: str = "bench"):
         _wipe(tenant)
     tenant = Tenant.objects.create(uid=uid, name=uid, country_code="NO", currency="NOK")
     return TenantExtension.objects.create(
-        tenant=tenant, is_active=True, client_id="bench-client", client_secret="bench-secret"
+        tenant=tenant,
+        is_active=True,
+        client_id="bench-client",
+        client_secret="bench-secret",
+        default_shipping_method_id="in-store",
     )
 
 

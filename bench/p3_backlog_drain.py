@@ -85,7 +85,7 @@ def main() -> None:
     from flow_stub_project.flow.models import Store
     from omnium_integration.client import get_client
     from omnium_integration.client.http import encode_json
-    from omnium_integration.client.tokens import fetch_token
+    from omnium_integration.client.tokens import Credentials, fetch_token
     from omnium_integration.enums import Direction, JobKind, JobStatus, Queue
     from omnium_integration.host import get_adapter
     from omnium_integration.mapping.orders import pos_order
@@ -112,7 +112,7 @@ def main() -> None:
     # Both sides hold a token before the clock starts: the workers find the engine's stored.
     client = get_client(extension)
     client.tokens.get()
-    bare_token = fetch_token(client.session, sandbox.url, *BARE_CLIENT).access_token
+    bare_token = fetch_token(client.session, sandbox.url, Credentials(*BARE_CLIENT)).access_token
     sandbox.faults.configure(latency=LATENCY)
 
     ctx = mp.get_context("spawn")

@@ -2,9 +2,12 @@
 
 import os
 
+from flow_stub_project.local_keys import use_local_keys
+
 os.environ.setdefault(
     "SQLITE_PATH", os.path.join(os.path.dirname(__file__), "..", "var", "bench.sqlite3")
 )
+use_local_keys("bench-encryption-key")  # the benchmark database's credentials
 
 from flow_stub_project.settings import *  # noqa: E402,F403
 from flow_stub_project.settings import DATABASES, INSTALLED_APPS, LOGGING, Q_CLUSTER  # noqa: E402

@@ -43,6 +43,36 @@ def database_env(alias: str = "default") -> dict[str, str]:
     return {"SQLITE_PATH": str(settings["NAME"])}
 
 
+def secrets_env() -> dict[str, str]:
+    """The keys this process runs with, for a child that must read what it stored and
+    sign what it reads (django-q2 signs its task messages with ``SECRET_KEY``)."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from omnium_integration.conf import app_settings
+
+    env = {"OMNIUM_ENCRYPTION_KEYS": ",".join(app_settings.ENCRYPTION_KEYS)}
+    # Not set: the child refuses to sign anything, as this one does.
+    with contextlib.suppress(ImproperlyConfigured):
+        env["DJANGO_SECRET_KEY"] = settings.SECRET_KEY
+    return env
+
+
+def has_secrets() -> bool:
+    """Whether this process has what the stub's production-safe settings leave out: a
+    ``SECRET_KEY`` and usable ``ENCRYPTION_KEYS`` (the demo and the tests set both)."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from omnium_integration.conf import app_settings
+    from omnium_integration.crypto import key_problems
+
+    try:
+        return bool(settings.SECRET_KEY) and not key_problems(app_settings.ENCRYPTION_KEYS)
+    except ImproperlyConfigured:  # Django's answer to an empty SECRET_KEY
+        return False
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """This process's environment for a child Django process on the same database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
@@ -50,6 +80,7 @@ def child_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.setdefault("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", ""))
     env.update(database_env())
+    env.update(secrets_env())
     env.update(extra)
     return env
 

@@ -2,6 +2,11 @@
 
 SQLite by default; PostgreSQL when ``DATABASE_URL`` is set
 (``postgres://user@host:port/name``). ``REDIS_URL`` switches django-q2 to Redis.
+
+Production-safe by default: ``DEBUG`` is off, and there is no ``SECRET_KEY`` (Django
+refuses to sign anything until ``DJANGO_SECRET_KEY`` is set) and no key to encrypt
+credentials with (``OMNIUM_ENCRYPTION_KEYS``: comma-separated Fernet keys, newest first).
+The demo (``demo_settings.py``) and the tests (``tests/settings.py``) set their own.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("FLOW_DATA_DIR", BASE_DIR / "var"))
 DATA_DIR.mkdir(exist_ok=True)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "flow-stub-insecure-development-key")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 
 INSTALLED_APPS = [
@@ -124,6 +129,10 @@ OMNIUM_INTEGRATION = {
     "ORDER_RECEIPT_MODEL": "flow.OrderReceipt",
     "RECEIVEMENT_MODEL": "flow.Receivement",
 }
+if os.environ.get("OMNIUM_ENCRYPTION_KEYS"):
+    OMNIUM_INTEGRATION["ENCRYPTION_KEYS"] = [
+        key.strip() for key in os.environ["OMNIUM_ENCRYPTION_KEYS"].split(",") if key.strip()
+    ]
 if os.environ.get("OMNIUM_API_BASE_URL"):
     OMNIUM_INTEGRATION["API_BASE_URL"] = os.environ["OMNIUM_API_BASE_URL"]
 if os.environ.get("OMNIUM_TIME_SCALE"):

@@ -8,8 +8,10 @@ from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 
 from .conf import DEFAULTS, SETTINGS_NAME, app_settings, get_host_model
+from .crypto import key_problems
 from .enums import Queue
 
 HOST_MODEL_KEYS = [key for key in DEFAULTS if key.endswith("_MODEL")]
@@ -94,3 +96,58 @@ def check_django_q(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 )
             )
     return problems
+
+
+KEY_HINT = (
+    "Generate a key with `manage.py omnium_secrets generate-key` and put it first in "
+    "ENCRYPTION_KEYS (docs/operations.md#secrets-and-keys)."
+)
+
+
+@checks.register(checks.Tags.database)
+def check_encryption_keys(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Credentials are stored encrypted: without a usable key nothing can be read or saved.
+
+    A malformed key fails every command (``runserver``, ``qcluster``…). No key at all
+    fails ``migrate`` and ``check --database`` (the deployment), and is a warning for the
+    other commands, which may run before any key exists (``makemigrations``).
+    """
+    keys = app_settings.ENCRYPTION_KEYS
+    problems = key_problems(keys)
+    if not problems:
+        return []
+    if keys or databases:
+        return [checks.Error(p, hint=KEY_HINT, id="omnium_integration.E020") for p in problems]
+    return [checks.Warning(p, hint=KEY_HINT, id="omnium_integration.W020") for p in problems]
+
+
+@checks.register(checks.Tags.database)
+def check_stored_secrets(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Every stored credential opens with the configured keys (``migrate``,
+    ``check --database default``): a key missing from ENCRYPTION_KEYS fails here, at
+    deployment, not as a failed job later."""
+    if not databases or key_problems(app_settings.ENCRYPTION_KEYS):
+        return []
+    from .stored_secrets import unreadable_values
+
+    errors = []
+    for alias in databases:
+        try:
+            unreadable = unreadable_values(alias)
+        except DatabaseError:  # not migrated yet: nothing stored to check
+            continue
+        errors.extend(
+            checks.Error(
+                f"{count} stored value(s) of {label} cannot be decrypted with "
+                f"ENCRYPTION_KEYS (database {alias!r}).",
+                hint="Put the key they were encrypted with back into ENCRYPTION_KEYS "
+                "(docs/operations.md#secrets-and-keys).",
+                id="omnium_integration.E021",
+            )
+            for label, count in unreadable.items()
+        )
+    return errors

@@ -80,6 +80,14 @@ DEFAULTS: dict[str, Any] = {
     "SUCCEEDED_RETENTION_DAYS": 14,
     # A queue is unhealthy when a due job has waited longer than this (seconds).
     "HEALTH_MAX_DUE_AGE": 300,
+    # --- Secrets at rest ------------------------------------------------------------------
+    # Fernet keys (``omnium_secrets generate-key``), newest first: the first encrypts the
+    # client secrets, tokens and webhook secrets stored in the database, every one
+    # decrypts. Required: the system check E020 fails without a valid key.
+    "ENCRYPTION_KEYS": (),
+    # After a new webhook secret is added, the ones before it keep working this long
+    # (seconds), so Omnium's subscription can be changed without refusing an event.
+    "WEBHOOK_SECRET_OVERLAP": 72 * 3600,
     # --- Inbound (Omnium -> Flow) ---------------------------------------------------------
     "WEBHOOK_MAX_BODY_BYTES": 256 * 1024,
     "WEBHOOK_AUTH_HEADER": "X-Omnium-Api-Key",  # besides ``Authorization: Bearer``

@@ -81,3 +81,14 @@ class IdentityKind(models.TextChoices):
     INVOICE = "invoice", "Invoice (receipt)"
     DELIVERY = "delivery", "Delivery created for a goods reception"
     RECEPTION_LINE = "reception_line", "Goods reception line (goodsReceptionId)"
+
+
+class CredentialChangeKind(models.TextChoices):
+    """What an operator changed in a tenant's credentials (the record never holds a value)."""
+
+    CLIENT_ID = "client_id", "OMNIUM_CLIENT_ID replaced"
+    CLIENT_SECRET = "client_secret", "OMNIUM_CLIENT_SECRET replaced"
+    API_BASE_URL = "api_base_url", "Omnium API base URL changed"
+    WEBHOOK_SECRET_ADDED = "webhook_secret_added", "Webhook secret added"
+    WEBHOOK_SECRET_RETIRED = "webhook_secret_retired", "Webhook secret retired"
+    EXTENSION_DELETED = "extension_deleted", "Extension deleted, its credentials with it"

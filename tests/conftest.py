@@ -35,7 +35,11 @@ def store(tenant) -> Store:
 @pytest.fixture
 def extension(tenant) -> TenantExtension:
     return TenantExtension.objects.create(
-        tenant=tenant, is_active=True, client_id="flow-client", client_secret="s3cr3t-value"
+        tenant=tenant,
+        is_active=True,
+        client_id="flow-client",
+        client_secret="s3cr3t-value",
+        default_shipping_method_id="in-store",  # POS sales that name none are refused
     )
 
 

@@ -34,8 +34,8 @@ def admin_client(client, db):
 def configured(extension):
     extension.token = SECRETS[1]
     extension.token_expires_at = timezone.now() + timedelta(hours=10)
-    extension.webhook_secret = SECRETS[2]
     extension.save()
+    extension.webhook_secrets.update(secret=SECRETS[2])  # the secret #1 it was given
     return extension
 
 

@@ -296,6 +296,7 @@ def second_tenant(omnium, sandbox):
         client_id="se-client",
         client_secret="se-secret",
         api_base_url=sandbox.url,
+        default_shipping_method_id="in-store",
     )
     sandbox.add_credentials("se-client", "se-secret")  # the same (default) Omnium tenant
     return extension, store

@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from .. import permissions
 from ..enums import JobStatus
 from ..jobs import manager
 from ..models import ExternalSyncJob, JobAttempt
@@ -80,8 +81,8 @@ class ExternalSyncJobAdmin(ReadOnlyAdmin):
         return pretty_json(obj.result)
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
-        """Retry and cancel need the model's change permission (the form itself is read-only)."""
-        return request.user.has_perm("omnium_integration.change_externalsyncjob")
+        """Retry and cancel need ``operate_externalsyncjob``: seeing jobs does not reach them."""
+        return permissions.can_operate_jobs(request.user)
 
     @admin.action(description="Retry now", permissions=["operate"])
     def retry_now(self, request: HttpRequest, queryset) -> None:

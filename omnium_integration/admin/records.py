@@ -19,6 +19,7 @@ class InboundEventAdmin(ReadOnlyAdmin):
         "event_id",
         "outcome",
         "job",
+        "webhook_secret",
     )
     list_filter = ("outcome", "class_name", "extension")
     search_fields = ("=object_id", "=event_id")
@@ -31,6 +32,7 @@ class InboundEventAdmin(ReadOnlyAdmin):
         "object_id",
         "received_at",
         "remote_addr",
+        "webhook_secret",
         "outcome",
         "job",
         "body_json",

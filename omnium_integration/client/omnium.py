@@ -32,7 +32,6 @@ import requests
 from ..conf import app_settings
 from ..exceptions import DuplicateGoodsReception, PermanentError, RetryableError
 from ..models import TenantExtension
-from ..redaction import RedactingFilter
 from .http import (
     USER_AGENT,
     duplicate_reception_ids,
@@ -47,16 +46,17 @@ from .tokens import Token, TokenCache
 
 logger = logging.getLogger(__name__)
 
-# urllib3 logs every request line, query string included, at DEBUG; the token request
-# carries the client secret there. Redact it at the source, whatever the host's handlers.
-logging.getLogger("urllib3.connectionpool").addFilter(RedactingFilter())
-
 _NO_BODY = object()
 
 
 def client_fingerprint(extension: TenantExtension) -> str:
-    """Changes when what the client was built from (URL, credentials) changes."""
-    parts = (str(extension.pk), extension.base_url, extension.client_id, extension.client_secret)
+    """Changes when what the client was built from (URL, client id) changes, or the
+    extension was saved since (new credentials are saved).
+
+    The client secret is not part of it: the token cache reads the secret from the row
+    when it fetches a token, so the secret is decrypted then, not for every job.
+    """
+    parts = (str(extension.pk), extension.base_url, extension.client_id, str(extension.updated_at))
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -270,9 +270,11 @@ class OmniumClient:
     # ------------------------------------------------------------------ operations
 
     def check(self) -> dict:
-        """Fetch a token and call ``GET /api/Health`` (for ``omnium_check`` and the admin)."""
+        """Fetch a new token (the credentials as stored now are tested, not a token cached
+        from before they changed) and call ``GET /api/Health``; for ``omnium_check`` and the
+        admin's "Test connection"."""
         started = time.monotonic()
-        token = self.tokens.get()
+        token = self.tokens.fetch()
         health = self._call("GET", "/api/Health")
         elapsed = (time.monotonic() - started) * 1000
         return {
@@ -326,6 +328,7 @@ class OmniumClient:
     def _send(self, method, path, params, data, headers, token: Token, bulk) -> requests.Response:
         connect, read = float(app_settings.CONNECT_TIMEOUT), float(app_settings.READ_TIMEOUT)
         started = time.monotonic()
+        failure = ""
         try:
             with self._slots(bulk, timeout=connect + read):
                 response = self.session.request(
@@ -337,20 +340,17 @@ class OmniumClient:
                     timeout=(connect, read),
                 )
         except SlotTimeout:
-            raise RetryableError(
-                f"{method} {path}: every Omnium call slot of the tenant stayed busy for "
-                f"{connect + read:.0f}s."
-            ) from None
-        except requests.ConnectTimeout as exc:
-            raise RetryableError(f"{method} {path}: connecting to Omnium timed out.") from exc
-        except requests.ReadTimeout as exc:
-            raise RetryableError(
-                f"{method} {path}: Omnium did not answer within {read:g}s."
-            ) from exc
+            failure = f"every Omnium call slot of the tenant stayed busy for {connect + read:.0f}s."
+        except requests.ConnectTimeout:
+            failure = "connecting to Omnium timed out."
+        except requests.ReadTimeout:
+            failure = f"Omnium did not answer within {read:g}s."
         except requests.RequestException as exc:
-            raise RetryableError(
-                f"{method} {path}: connection to Omnium failed ({root_cause(exc)})."
-            ) from exc
+            failure = f"connection to Omnium failed ({root_cause(exc)})."
+        # Raised after the except block: requests' error holds the request, whose headers
+        # carry the token, and must not travel with ours as its cause or context.
+        if failure:
+            raise RetryableError(f"{method} {path}: {failure}")
         logger.debug(
             "%s %s -> %s in %.0f ms",
             method,

@@ -22,7 +22,14 @@ fresh token instead of asking again. The token call is made while holding the lo
 bounded by the timeouts.
 
 The token URL carries the secret in its query string, so it is never logged, never put
-in an exception message and never chained into a traceback.
+in an exception message and never chained into a traceback: errors are raised after the
+``except`` block that caught requests' error (which holds the URL), so they have neither
+a ``__cause__`` nor a ``__context__``; the credentials travel as :class:`Credentials`,
+whose ``repr`` hides the secret, so no frame of a traceback shows it either.
+
+An answer that is not a token (a proxy's or a web server's HTML page at a wrong base URL)
+is refused as retryable with the reason, never stored; a stored token that could not be
+sent as a bearer token (written before that check existed) is dropped and renewed.
 """
 
 from __future__ import annotations
@@ -43,11 +50,30 @@ from oauthlib.oauth2.rfc6749.tokens import prepare_bearer_headers
 
 from ..conf import app_settings
 from ..exceptions import ConfigurationError, PermanentError, RetryableError
-from ..models.tenants import TenantExtension, token_renewal_time
+from ..models.tenants import TenantExtension, bearer_token_problem, token_renewal_time
 
 logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/api/token"  # noqa: S105 - a path, not a password
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A tenant's API user, as the token call needs it; ``repr`` never shows the secret."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+    @classmethod
+    def of(cls, extension: TenantExtension) -> Credentials:
+        return cls(extension.client_id, extension.client_secret)
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the client id or secret (an error body echoing the query)."""
+        for value in (self.client_secret, self.client_id):
+            if value:
+                text = text.replace(value, "***")
+        return text
 
 
 @dataclass(frozen=True)
@@ -74,7 +100,17 @@ class Token:
 
     @classmethod
     def stored_on(cls, extension: TenantExtension) -> Token | None:
+        """The token stored on the row, if there is one that can be sent."""
         if not extension.token or not extension.token_expires_at:
+            return None
+        problem = bearer_token_problem(extension.token)
+        if problem:
+            logger.warning(
+                "The Omnium token stored for tenant extension %s cannot be sent (%s): it "
+                "is dropped and a new one fetched.",
+                extension.pk,
+                problem,
+            )
             return None
         return cls(extension.token, extension.token_expires_at, extension.token_obtained_at)
 
@@ -92,24 +128,14 @@ def jwt_expiry(token: str) -> datetime | None:
         return None
 
 
-def fetch_token(
-    session: requests.Session, base_url: str, client_id: str, client_secret: str
-) -> Token:
+def fetch_token(session: requests.Session, base_url: str, credentials: Credentials) -> Token:
     """Ask Omnium for a new token. Errors say what happened, never with the URL in them."""
     obtained_at = timezone.now()
-    try:
-        response = session.post(
-            base_url + TOKEN_PATH,
-            params={"clientId": client_id, "clientSecret": client_secret, "returnAsJson": "true"},
-            headers={"Accept": "application/json"},
-            timeout=(app_settings.CONNECT_TIMEOUT, app_settings.READ_TIMEOUT),
-        )
-    except requests.Timeout:
-        raise RetryableError("Omnium's token endpoint did not answer in time.") from None
-    except requests.RequestException as exc:
-        raise RetryableError(
-            f"Could not reach Omnium's token endpoint ({type(exc).__name__})."
-        ) from None
+    response, failure = _post_token(session, base_url, credentials)
+    # Raised here, after the except block, so requests' error (its URL holds the secret)
+    # is neither the cause nor the context of ours.
+    if response is None:
+        raise RetryableError(f"Omnium's token endpoint {failure}.")
     status = response.status_code
     if status in (400, 401, 403):
         raise PermanentError(
@@ -122,18 +148,44 @@ def fetch_token(
         raise RetryableError(f"Omnium's token endpoint answered {status}.", status_code=status)
     if status != 200:
         raise PermanentError(
-            f"Omnium's token endpoint answered {status}.", status_code=status, body=response.text
+            f"Omnium's token endpoint answered {status}.",
+            status_code=status,
+            body=credentials.scrub(response.text),
         )
-    return _parse_token(response.text, obtained_at)
+    return _parse_token(response.text, obtained_at, response.headers.get("Content-Type", ""))
 
 
-def _parse_token(text: str, obtained_at: datetime) -> Token:
+def _post_token(
+    session: requests.Session, base_url: str, credentials: Credentials
+) -> tuple[requests.Response | None, str]:
+    """The token call's answer, or ``None`` and what went wrong (without the URL)."""
     try:
-        data = json.loads(text)
-    except ValueError:
-        data = text.strip()  # without returnAsJson, Omnium answers the bare JWT
+        response = session.post(
+            base_url + TOKEN_PATH,
+            params={
+                "clientId": credentials.client_id,
+                "clientSecret": credentials.client_secret,
+                "returnAsJson": "true",
+            },
+            headers={"Accept": "application/json"},
+            timeout=(app_settings.CONNECT_TIMEOUT, app_settings.READ_TIMEOUT),
+        )
+    except requests.Timeout:
+        return None, "did not answer in time"
+    except requests.RequestException as exc:
+        return None, f"could not be reached ({type(exc).__name__})"
+    return response, ""
+
+
+def _parse_token(text: str, obtained_at: datetime, content_type: str = "") -> Token:
+    """The token in Omnium's answer: ``{"accessToken", "tokenType", "expiresIn"}`` or the
+    bare JWT. An answer that is neither is refused as retryable (a page served by
+    something other than Omnium's token endpoint: a proxy, a wrong base URL)."""
+    data = _json_or_text(text)
     if isinstance(data, str):
         params = {"access_token": data, "token_type": "Bearer"}
+        if not _looks_like_jwt(data):  # Omnium's bare answer is a JWT
+            raise _not_a_token(text, content_type)
     elif isinstance(data, dict):
         params = {
             "access_token": data.get("accessToken"),
@@ -144,14 +196,15 @@ def _parse_token(text: str, obtained_at: datetime) -> Token:
         if "error" in data:
             params["error"] = data["error"]
     else:
-        params = {}
-    try:
-        oauth_token = parse_token_response(json.dumps(params))
-    except (OAuth2Error, ValueError):
-        raise PermanentError("Omnium's token endpoint answered without a usable token.") from None
+        raise _not_a_token(text, content_type)
+    oauth_token = _oauth_token(params)
+    if oauth_token is None:
+        raise PermanentError("Omnium's token endpoint answered without a usable token.")
     if str(oauth_token.get("token_type", "")).lower() != "bearer":
         raise PermanentError("Omnium's token endpoint answered a token type other than Bearer.")
     access_token = oauth_token["access_token"]
+    if bearer_token_problem(access_token):
+        raise _not_a_token(text, content_type)
     # The token's own expiry: the earlier of expiresIn and the JWT's exp. TOKEN_MAX_AGE is
     # applied when deciding to renew (token_renewal_time), so the row keeps the real expiry.
     candidates = []
@@ -162,6 +215,35 @@ def _parse_token(text: str, obtained_at: datetime) -> Token:
     if not candidates:  # neither says: assume it lasts as long as we would keep it
         candidates.append(obtained_at + timedelta(seconds=app_settings.TOKEN_MAX_AGE))
     return Token(access_token, min(candidates), obtained_at)
+
+
+def _json_or_text(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text.strip()  # without returnAsJson, Omnium answers the bare JWT
+
+
+def _oauth_token(params: dict) -> dict | None:
+    """oauthlib's reading of the answer (``None``: an ``error`` member or no token)."""
+    try:
+        return parse_token_response(json.dumps(params))
+    except (OAuth2Error, ValueError):
+        return None
+
+
+def _looks_like_jwt(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) == 3 and all(parts[:2]) and not bearer_token_problem(text)
+
+
+def _not_a_token(text: str, content_type: str) -> RetryableError:
+    kind = content_type.split(";")[0].strip() or "no content type"
+    return RetryableError(
+        f"Omnium's token endpoint answered 200 with something that is not a token ({kind}, "
+        f"{len(text)} characters); nothing was stored. Check the tenant's Omnium API base "
+        "URL: another server (a proxy, a web page) may be answering."
+    )
 
 
 class TokenCache:
@@ -197,6 +279,14 @@ class TokenCache:
         """
         return self._refresh(stale=stale.access_token)
 
+    def fetch(self) -> Token:
+        """A new token from Omnium, whatever is stored: what testing the credentials means.
+        Stored for every worker, as any new token is."""
+        with self._lock, transaction.atomic():
+            extension = self._load(TenantExtension.objects.select_for_update())
+            self._token = self._obtain_and_store(extension)
+            return self._token
+
     def _refresh(self, stale: str | None) -> tuple[Token, bool]:
         with self._lock:
             if self._token is not None and self._token.usable_instead_of(stale):
@@ -225,9 +315,7 @@ class TokenCache:
                 "The tenant has no Omnium API credentials: set OMNIUM_CLIENT_ID and "
                 "OMNIUM_CLIENT_SECRET on its Omnium extension."
             )
-        token = fetch_token(
-            self.session, self.base_url, extension.client_id, extension.client_secret
-        )
+        token = fetch_token(self.session, self.base_url, Credentials.of(extension))
         TenantExtension.objects.filter(pk=self.extension_pk).update(
             token=token.access_token,
             token_expires_at=token.expires_at,

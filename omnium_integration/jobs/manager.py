@@ -44,6 +44,7 @@ from ..conf import app_settings
 from ..enums import ACTIVE_STATUSES, AttemptOutcome, JobStatus
 from ..exceptions import LeaseLost
 from ..models import ExternalSyncJob, JobAttempt, JobSource
+from ..models.tenants import ENCRYPTED_FIELDS
 from . import clock, dispatch, registry
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,9 @@ def claim(queue: str, *, worker: str, limit: int | None = None) -> Claim:
         jobs = list(
             ExternalSyncJob.objects.filter(pk__in=ids, lease_token=token)
             .select_related("extension")
+            # Decrypted when a handler needs them: one tenant whose secrets no key opens
+            # fails its own jobs, with the reason, not the whole claim.
+            .defer(*(f"extension__{name}" for name in ENCRYPTED_FIELDS))
             .order_by("next_attempt_at", "pk")
         )
         claimed = {job.pk for job in jobs}

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from ..exceptions import MappingError
+from ..exceptions import ConfigurationError, MappingError
 from ..transform import (
     cents_to_decimal,
     line_total,
@@ -79,6 +79,19 @@ def market_id(order: OrderRecord) -> str:
 # ----------------------------------------------------------------------------- POS orders
 
 
+def shipping_method_of(order: OrderRecord, options: ExportOptions) -> str:
+    """The sale's shipping method, else ``OMNIUM_DEFAULT_SHIPPING_METHOD_ID``; a sale with
+    neither is refused rather than sent without one (docs/decisions.md)."""
+    method = order.shipping_method_id or options.default_shipping_method_id
+    if not method:
+        raise ConfigurationError(
+            f"Order {order.uid} names no shipping method and the tenant has no "
+            "OMNIUM_DEFAULT_SHIPPING_METHOD_ID: set it on the tenant's Omnium extension, "
+            "then retry the job. Nothing was sent."
+        )
+    return method
+
+
 def pos_order(order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
     """The ``OmniumOrder`` for ``POST /api/Orders``: a completed, read-only POS order.
 
@@ -95,12 +108,13 @@ def pos_order(order: OrderRecord, options: ExportOptions) -> dict[str, Any]:
     lines = [order_line(line, ids, sign=sign) for line in order.lines]
     if not lines:
         raise MappingError(f"Order {order.uid} has no lines; Omnium needs at least one")
+    shipping_method = shipping_method_of(order, options)
     shipment = compact(
         {
             "shipmentId": f"{order_id}_1",
             "warehouseCode": store,  # the goods left from the selling store
-            "shippingMethodId": order.shipping_method_id or options.default_shipping_method_id,
-            "shippingMethodName": order.shipping_method_id or options.default_shipping_method_id,
+            "shippingMethodId": shipping_method,
+            "shippingMethodName": shipping_method,
             "orderStatus": options.completed_status,
             "lineItems": lines,
             "address": _address(order.customer, order.store.country_code),

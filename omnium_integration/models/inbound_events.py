@@ -31,6 +31,14 @@ class InboundEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="events",
     )
+    webhook_secret = models.ForeignKey(
+        "omnium_integration.WebhookSecret",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        verbose_name="webhook secret used",
+    )
 
     class Meta:
         constraints = [

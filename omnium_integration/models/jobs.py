@@ -109,6 +109,9 @@ class ExternalSyncJob(models.Model):
 
     class Meta:
         verbose_name = "external sync job"
+        # Viewing jobs is Django's view permission; running them again or stopping them
+        # is an operator's decision of its own (docs/operations.md#permissions).
+        permissions = [("operate_externalsyncjob", "Can retry and cancel Omnium sync jobs")]
         constraints = [
             models.UniqueConstraint(
                 fields=["extension", "kind", "object_id"],

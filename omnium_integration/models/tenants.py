@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -10,10 +11,27 @@ from django.db import models
 from django.utils import timezone
 
 from ..conf import app_settings, host_model_label
+from ..fields import EncryptedTextField
+
+# RFC 6750's b64token: what may follow "Bearer " in an Authorization header.
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+MAX_TOKEN_LENGTH = 8192
 
 
 def new_webhook_secret() -> str:
+    """256 random bits, url-safe (also named by migration 0001 as the old field default)."""
     return secrets.token_urlsafe(32)
+
+
+def bearer_token_problem(value: object) -> str:
+    """Why ``value`` cannot be sent as ``Authorization: Bearer <value>`` ("" if it can)."""
+    if not isinstance(value, str) or not value:
+        return "it is empty"
+    if len(value) > MAX_TOKEN_LENGTH:
+        return f"it is longer than {MAX_TOKEN_LENGTH} characters"
+    if not BEARER_TOKEN.fullmatch(value):
+        return "it has characters no token may have"
+    return ""
 
 
 def token_renewal_time(expires_at: datetime, obtained_at: datetime | None) -> datetime:
@@ -33,9 +51,18 @@ def token_renewal_time(expires_at: datetime, obtained_at: datetime | None) -> da
     return deadline - timedelta(seconds=margin)
 
 
+# The encrypted fields: decrypted when a row is loaded, unless deferred.
+ENCRYPTED_FIELDS = ("client_secret", "token")
+
+
 class TenantExtensionQuerySet(models.QuerySet):
     def active(self) -> TenantExtensionQuerySet:
         return self.filter(is_active=True)
+
+    def without_secrets(self) -> TenantExtensionQuerySet:
+        """Rows whose secrets are decrypted only when read: a row no key opens then fails
+        where its secret is needed, not every row loaded with it."""
+        return self.defer(*ENCRYPTED_FIELDS)
 
 
 class TenantExtension(models.Model):
@@ -56,10 +83,12 @@ class TenantExtension(models.Model):
         help_text="Nothing is synced for this tenant until the extension is active.",
     )
     # --- credentials (OAuth2 client credentials of the tenant's Omnium API user) --------
+    # The secret and the token are encrypted at rest (ENCRYPTION_KEYS); the client id
+    # names the API user and grants nothing alone, like a user name.
     client_id = models.CharField("OMNIUM_CLIENT_ID", max_length=200, blank=True)
-    client_secret = models.CharField("OMNIUM_CLIENT_SECRET", max_length=500, blank=True)
+    client_secret = EncryptedTextField("OMNIUM_CLIENT_SECRET", blank=True)
     # --- the managed token: written by the client only ---------------------------------
-    token = models.TextField("OMNIUM_TOKEN", blank=True, editable=False)
+    token = EncryptedTextField("OMNIUM_TOKEN", blank=True, editable=False)
     token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     token_obtained_at = models.DateTimeField(null=True, blank=True, editable=False)
     # --- behaviour parameters -------------------------------------------------------------
@@ -108,11 +137,6 @@ class TenantExtension(models.Model):
         blank=True,
         help_text="Leave empty for the default (production) API; set it for test/dev tenants.",
     )
-    webhook_secret = models.CharField(
-        max_length=200,
-        default=new_webhook_secret,
-        help_text="Sent by Omnium's event subscription as a Bearer token or API-key header.",
-    )
     # Safety-net poll: Omnium orders modified at or after this instant are not yet known.
     poll_watermark = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -122,6 +146,10 @@ class TenantExtension(models.Model):
 
     class Meta:
         verbose_name = "Omnium tenant extension"
+        permissions = [
+            ("view_credentials", "Can see the state of Omnium credentials and webhook secrets"),
+            ("change_credentials", "Can change Omnium credentials and webhook secrets"),
+        ]
 
     def __str__(self) -> str:
         return f"Omnium extension of {self.tenant}"
@@ -129,6 +157,25 @@ class TenantExtension(models.Model):
     def __repr__(self) -> str:
         # Never include credentials or the token.
         return f"<TenantExtension pk={self.pk} tenant_id={self.tenant_id} active={self.is_active}>"
+
+    def save(self, *args, **kwargs) -> None:
+        """A new extension gets its first webhook secret, as it always had one."""
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding and not self.webhook_secrets.exists():
+            self.webhook_secrets.create(number=1, secret=new_webhook_secret())
+
+    @property
+    def webhook_secret(self) -> str:
+        """The newest usable webhook secret in clear: what Omnium should send now.
+
+        Read-only; secrets are added and retired through
+        :class:`~omnium_integration.models.WebhookSecret` (admin, ``omnium_webhook_secret``).
+        """
+        if self.pk is None:
+            return ""
+        newest = self.webhook_secrets.usable().order_by("-number").first()
+        return newest.secret if newest else ""
 
     @property
     def base_url(self) -> str:
@@ -140,7 +187,7 @@ class TenantExtension(models.Model):
 
     def token_is_fresh(self, now: datetime | None = None) -> bool:
         """Whether the stored token may still be used (see :func:`token_renewal_time`)."""
-        if not self.token or not self.token_expires_at:
+        if bearer_token_problem(self.token) or not self.token_expires_at:
             return False
         now = now or timezone.now()
         return now < token_renewal_time(self.token_expires_at, self.token_obtained_at)

@@ -204,10 +204,10 @@ def _advance(extension: TenantExtension, watermark: datetime) -> None:
 def poll_all() -> dict[str, Any]:
     """Poll every active tenant with credentials; one tenant's failure stops no other."""
     results: dict[str, Any] = {}
-    for extension in TenantExtension.objects.active().select_related("tenant"):
-        if not extension.has_credentials:
-            continue
+    for extension in TenantExtension.objects.active().without_secrets().select_related("tenant"):
         try:
+            if not extension.has_credentials:
+                continue
             results[str(extension.pk)] = poll_tenant(extension).as_dict()
         except Exception as exc:
             logger.exception("Omnium order poll failed", extra={"extension_id": extension.pk})

@@ -14,7 +14,7 @@ from ..conf import app_settings
 from ..enums import EventOutcome, JobKind
 from ..jobs import manager
 from ..mapping.order_imports import order_kind
-from ..models import InboundEvent, JobSource, TenantExtension
+from ..models import InboundEvent, JobSource, TenantExtension, WebhookSecret
 from .envelope import is_order_event
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def receive_event(
     *,
     headers: dict[str, str],
     remote_addr: str | None,
+    webhook_secret: WebhookSecret | None = None,
 ) -> IntakeResult:
     """Store the event and, for an order, enqueue its import; both or neither.
 
@@ -91,6 +92,7 @@ def receive_event(
                 body=body,
                 headers=headers,
                 remote_addr=remote_addr,
+                webhook_secret=webhook_secret,
                 outcome=outcome,
                 job_id=job_id,
             )

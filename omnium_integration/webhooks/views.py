@@ -1,8 +1,10 @@
 """The Omnium Event API: one webhook URL per tenant, ``events/<tenant uid>/``.
 
-Omnium's event subscriptions cannot sign requests; they send custom headers. The
-tenant's ``webhook_secret`` is expected as ``Authorization: Bearer <secret>`` or in the
-API-key header named by ``WEBHOOK_AUTH_HEADER``, compared in constant time.
+Omnium's event subscriptions cannot sign requests; they send custom headers. One of the
+tenant's usable webhook secrets (several while one is rotated) is expected as
+``Authorization: Bearer <secret>`` or in the API-key header named by
+``WEBHOOK_AUTH_HEADER``, compared in constant time; the stored event names the secret
+that matched.
 
 Status codes are chosen for Omnium's retry policy (docs/omnium-api.md#events-and-webhooks,
 docs/decisions.md#webhook-status-codes): it does not retry 2xx, 400, 404 and 429, and
@@ -14,7 +16,8 @@ code   error                why this code
 202    (queued/coalesced)   stored; the order's import job exists
 200    (duplicate/ignored)  nothing more to do; a retry would change nothing
 400    malformed_json,      the same bytes will never parse: not retried
-       invalid_event
+       invalid_event,
+       bad_content_length   a Content-Length that is not a number of bytes
 401    unauthorized         says exactly what is wrong in Omnium's event log; the three
                             retries are cheap refusals (no body is read), and a secret
                             being rotated right now may still match
@@ -24,7 +27,9 @@ code   error                why this code
 404    unknown_tenant       the subscription's URL is wrong: not retried
 413    body_too_large       refused from Content-Length before reading; no envelope is
                             anywhere near the limit, so this is a misdirected request
-503    unavailable          our database is down or busy: retried, as it should be
+503    unavailable          our database is down or busy, or the stored secrets cannot
+                            be decrypted (a key missing from ENCRYPTION_KEYS): retried,
+                            as it should be
 =====  ===================  =========================================================
 
 The view stores first and answers at once: no Omnium call, no Flow order work (the
@@ -34,7 +39,6 @@ its own transaction, committed before the answer.
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import logging
 from typing import Any
@@ -51,6 +55,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..conf import app_settings
+from ..credentials import matching_webhook_secret
+from ..crypto import UnreadableSecret
 from ..enums import EventOutcome
 from ..host import get_adapter
 from ..redaction import redact
@@ -88,7 +94,8 @@ class OmniumEventView(APIView):
         extension = get_adapter().extension_for_tenant(tenant_key)
         if extension is None:
             raise EventRejected(404, "unknown_tenant", "No Omnium extension for this tenant.")
-        if not secret_matches(request, extension.webhook_secret):
+        secret = matching_webhook_secret(extension, offered_secrets(request))
+        if secret is None:
             raise EventRejected(
                 401, "unauthorized", "Missing or wrong webhook secret (Bearer or API key)."
             )
@@ -103,6 +110,7 @@ class OmniumEventView(APIView):
             event,
             headers=stored_headers(request),
             remote_addr=client_address(request),
+            webhook_secret=secret,
         )
         accepted = intake.outcome in (EventOutcome.QUEUED, EventOutcome.COALESCED)
         return Response(intake.as_dict(), status=202 if accepted else 200)
@@ -110,6 +118,16 @@ class OmniumEventView(APIView):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, EventRejected):
             return error_response(exc.status, exc.error, exc.detail)
+        if isinstance(exc, UnreadableSecret):
+            # A deployment without the key the secrets were encrypted with: say so loudly
+            # here, and let Omnium retry (the delta poll catches up once it is fixed).
+            logger.error("Omnium event refused: %s", exc)
+            return error_response(
+                503,
+                "unavailable",
+                "The event could not be checked now; please retry.",
+                **{"Retry-After": "5"},
+            )
         if isinstance(exc, OperationalError | InterfaceError):
             # Transient on our side: Omnium retries a 503 (and would not retry a 400).
             logger.warning("Omnium event refused, database unavailable: %s", redact(str(exc)))
@@ -131,10 +149,7 @@ def read_body(request: Request) -> bytes:
     too_large = EventRejected(
         413, "body_too_large", f"The body exceeds the limit of {limit} bytes."
     )
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
+    length = content_length(request)
     if length > limit:
         raise too_large
     django_request: HttpRequest = request._request
@@ -147,11 +162,22 @@ def read_body(request: Request) -> bytes:
     return raw
 
 
-def secret_matches(request: Request, secret: str) -> bool:
-    """Whether the request carries ``secret`` as a Bearer token or in the API-key header."""
-    if not secret:
-        return False
-    expected = secret.encode()
+def content_length(request: Request) -> int:
+    """The declared body size; 400 when it is not a number of bytes.
+
+    Django reads ``Content-Length`` with ``int()`` when the body is read, so a value like
+    ``abc`` would otherwise end in a 500.
+    """
+    declared = (request.META.get("CONTENT_LENGTH") or "0").strip()
+    if not declared.isascii() or not declared.isdigit():
+        raise EventRejected(
+            400, "bad_content_length", "The Content-Length header is not a number of bytes."
+        )
+    return int(declared)
+
+
+def offered_secrets(request: Request) -> list[str]:
+    """What the request offers as the webhook secret: a Bearer token, the API-key header."""
     offered = []
     authorization = request.headers.get("Authorization", "")
     scheme, _, credentials = authorization.strip().partition(" ")
@@ -160,9 +186,7 @@ def secret_matches(request: Request, secret: str) -> bool:
     api_key = request.headers.get(app_settings.WEBHOOK_AUTH_HEADER)
     if api_key is not None:
         offered.append(api_key.strip())
-    # Compare every candidate, so the time taken does not depend on which one matched.
-    results = [hmac.compare_digest(value.encode("utf-8", "replace"), expected) for value in offered]
-    return any(results)
+    return offered
 
 
 def stored_headers(request: Request) -> dict[str, str]:

@@ -281,6 +281,10 @@ class FakeOmniumApi:
         """A webhook subscription (see :meth:`EventEmitter.subscribe`)."""
         return self.events.subscribe(url, **options)
 
+    def edit_subscription(self, sub_id: str, *, headers: dict[str, str]) -> None:
+        """New custom headers for a subscription (Omnium's UI; there is no API for it)."""
+        self.events.edit_subscription(sub_id, headers=headers)
+
     def _publish(self, tenant: str, event: Event) -> None:
         self.events.publish(
             tenant,

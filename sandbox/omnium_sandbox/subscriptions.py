@@ -202,6 +202,12 @@ class EventEmitter:
             )
             return sub_id
 
+    def edit_subscription(self, sub_id: str, *, headers: dict[str, str]) -> None:
+        """Change a subscription's custom headers, as an operator does in Omnium's UI; the
+        deliveries queued from now on (retries included) carry the new ones."""
+        with self._cond:
+            self.subscriptions[sub_id].headers = dict(headers)
+
     def reset(self) -> None:
         """No subscriptions, nothing queued or held, history cleared."""
         with self._cond:

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from omnium_integration.client import get_client
 from omnium_integration.conf import app_settings
+from omnium_integration.crypto import UnreadableSecret
 from omnium_integration.host import get_adapter
 from omnium_integration.models import TenantExtension
 from omnium_integration.redaction import redact
@@ -33,7 +34,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         adapter = get_adapter()
-        extensions = TenantExtension.objects.select_related("tenant").order_by("pk")
+        # Secrets are read per tenant, so one no key opens is reported, not a traceback.
+        extensions = TenantExtension.objects.without_secrets().select_related("tenant")
+        extensions = extensions.order_by("pk")
         if options["tenant"]:
             extensions = [e for e in extensions if adapter.tenant_key(e) == options["tenant"]]
             if not extensions:
@@ -48,28 +51,57 @@ class Command(BaseCommand):
     def check_tenant(self, extension, adapter, base_url: str, options) -> bool:
         key = adapter.tenant_key(extension)
         self.stdout.write(f"Tenant {key} ({'active' if extension.is_active else 'INACTIVE'})")
-        ok = True
-        if not extension.has_credentials:
+        ok = self.check_connection(extension)
+        if not extension.default_shipping_method_id:
+            self.stdout.write(
+                "  parameters    MISSING: OMNIUM_DEFAULT_SHIPPING_METHOD_ID (POS sales that "
+                "name no shipping method fail)"
+            )
+            ok = False
+        path = reverse("omnium_integration:events", args=[key])
+        self.stdout.write(f"  webhook URL   {base_url}{path}  (POST, class Order)")
+        try:
+            return self.check_webhook_secrets(extension, options) and ok
+        except UnreadableSecret as exc:
+            self.stdout.write(f"  webhook auth  UNREADABLE: {exc}")
+            return False
+
+    def check_connection(self, extension) -> bool:
+        try:
+            has_credentials = extension.has_credentials
+        except UnreadableSecret as exc:
+            self.stdout.write(f"  credentials   UNREADABLE: {exc}")
+            return False
+        if not has_credentials:
             self.stdout.write(
                 "  credentials   MISSING: set OMNIUM_CLIENT_ID and OMNIUM_CLIENT_SECRET"
             )
-            ok = False
-        else:
-            self.stdout.write(f"  credentials   set (client id {extension.client_id})")
-            self.stdout.write(f"  API           {extension.base_url}")
-            try:
-                result = get_client(extension).check()
-            except Exception as exc:  # every failure is reported, one line each
-                self.stdout.write(f"  connection    FAILED: {redact(str(exc)).splitlines()[0]}")
-                ok = False
-            else:
-                self.stdout.write(f"  token         OK, renewal due {result['token_renewal_due']}")
-                self.stdout.write(f"  connection    OK ({result['detail']})")
-        path = reverse("omnium_integration:events", args=[key])
-        self.stdout.write(f"  webhook URL   {base_url}{path}  (POST, class Order)")
-        secret = extension.webhook_secret if options["show_webhook_secret"] else "<webhook secret>"
+            return False
+        self.stdout.write(f"  credentials   set (client id {extension.client_id})")
+        self.stdout.write(f"  API           {extension.base_url}")
+        try:
+            result = get_client(extension).check()
+        except Exception as exc:  # every failure is reported, one line each
+            self.stdout.write(f"  connection    FAILED: {redact(str(exc)).splitlines()[0]}")
+            return False
+        self.stdout.write(f"  token         OK, renewal due {result['token_renewal_due']}")
+        self.stdout.write(f"  connection    OK ({result['detail']})")
+        return True
+
+    def check_webhook_secrets(self, extension, options) -> bool:
+        secrets = extension.webhook_secrets.usable().order_by("-number")
+        usable = list(secrets if options["show_webhook_secret"] else secrets.defer("secret"))
+        if not usable:
+            self.stdout.write(
+                "  webhook auth  MISSING: no usable webhook secret (omnium_webhook_secret add)"
+            )
+            return False
+        newest = usable[0]
+        secret = newest.secret if options["show_webhook_secret"] else "<webhook secret>"
         self.stdout.write(
             f"  webhook auth  header 'Authorization: Bearer {secret}' "
-            f"or '{app_settings.WEBHOOK_AUTH_HEADER}: {secret}'"
+            f"or '{app_settings.WEBHOOK_AUTH_HEADER}: {secret}' (secret {newest})"
         )
-        return ok
+        for other in usable[1:]:
+            self.stdout.write(f"                secret {other} also {other.state()}")
+        return True

@@ -52,6 +52,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.quick, self.timeout = options["quick"], options["timeout"]
+        if not devstack.has_secrets():
+            raise CommandError(
+                "The demo needs a SECRET_KEY and ENCRYPTION_KEYS, which the stub's own "
+                "(production-safe) settings leave out: use `make demo`, or set "
+                "DJANGO_SETTINGS_MODULE=flow_stub_project.demo_settings."
+            )
         call_command("migrate", verbosity=0)
         self.say("Setting up", "tenant, store, Omnium extension, POS API token")
         self.extension, self.store, token = self.set_up()
