@@ -29,10 +29,13 @@ from typing import Any
 
 import requests
 
+from .. import metrics, stopping
 from ..conf import app_settings
 from ..exceptions import DuplicateGoodsReception, PermanentError, RetryableError
 from ..models import TenantExtension
 from ..redaction import RedactingFilter
+from .connection import ConnectionCheck, test_connection
+from .credentials import refused
 from .http import (
     USER_AGENT,
     duplicate_reception_ids,
@@ -269,19 +272,12 @@ class OmniumClient:
 
     # ------------------------------------------------------------------ operations
 
-    def check(self) -> dict:
-        """Fetch a token and call ``GET /api/Health`` (for ``omnium_check`` and the admin)."""
-        started = time.monotonic()
-        token = self.tokens.get()
-        health = self._call("GET", "/api/Health")
-        elapsed = (time.monotonic() - started) * 1000
-        return {
-            "ok": True,
-            "base_url": self.base_url,
-            "token_renewal_due": token.renew_at.isoformat(timespec="seconds"),
-            "health": health,
-            "detail": f"token valid, /api/Health answered in {elapsed:.0f} ms",
-        }
+    def check(self) -> ConnectionCheck:
+        """A new token and one authenticated read call (see :mod:`.connection`)."""
+        extension = TenantExtension.objects.select_related("tenant").get(pk=self.extension_pk)
+        result = test_connection(extension, self.session)
+        self.tokens.forget()  # the row holds the new token (or the refusal) now
+        return result
 
     # --------------------------------------------------------------------- transport
 
@@ -314,6 +310,7 @@ class OmniumClient:
                 if response.status_code != 401 or obtained:
                     break
             if response.status_code == 401:
+                refused(self.extension_pk, "Omnium refused a token it had just issued (401).")
                 raise PermanentError(
                     f"Omnium refused a renewed token (401) on {method} {path}: the API "
                     "user is probably deactivated (Omnium: Configuration > Authorization > "
@@ -327,7 +324,7 @@ class OmniumClient:
         connect, read = float(app_settings.CONNECT_TIMEOUT), float(app_settings.READ_TIMEOUT)
         started = time.monotonic()
         try:
-            with self._slots(bulk, timeout=connect + read):
+            with self._slots(bulk, timeout=connect + read), stopping.interruptible():
                 response = self.session.request(
                     method,
                     self.base_url + path,
@@ -342,15 +339,19 @@ class OmniumClient:
                 f"{connect + read:.0f}s."
             ) from None
         except requests.ConnectTimeout as exc:
+            metrics.omnium_call(method, path, "timeout", time.monotonic() - started)
             raise RetryableError(f"{method} {path}: connecting to Omnium timed out.") from exc
         except requests.ReadTimeout as exc:
+            metrics.omnium_call(method, path, "timeout", time.monotonic() - started)
             raise RetryableError(
                 f"{method} {path}: Omnium did not answer within {read:g}s."
             ) from exc
         except requests.RequestException as exc:
+            metrics.omnium_call(method, path, "connection_error", time.monotonic() - started)
             raise RetryableError(
                 f"{method} {path}: connection to Omnium failed ({root_cause(exc)})."
             ) from exc
+        metrics.omnium_call(method, path, response.status_code, time.monotonic() - started)
         logger.debug(
             "%s %s -> %s in %.0f ms",
             method,

@@ -31,6 +31,7 @@ import base64
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +42,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from oauthlib.oauth2.rfc6749.parameters import parse_token_response
 from oauthlib.oauth2.rfc6749.tokens import prepare_bearer_headers
 
+from .. import metrics
 from ..conf import app_settings
 from ..exceptions import ConfigurationError, PermanentError, RetryableError
 from ..models.tenants import TenantExtension, token_renewal_time
@@ -97,6 +99,7 @@ def fetch_token(
 ) -> Token:
     """Ask Omnium for a new token. Errors say what happened, never with the URL in them."""
     obtained_at = timezone.now()
+    started = time.monotonic()
     try:
         response = session.post(
             base_url + TOKEN_PATH,
@@ -105,12 +108,15 @@ def fetch_token(
             timeout=(app_settings.CONNECT_TIMEOUT, app_settings.READ_TIMEOUT),
         )
     except requests.Timeout:
+        metrics.omnium_call("POST", TOKEN_PATH, "timeout", time.monotonic() - started)
         raise RetryableError("Omnium's token endpoint did not answer in time.") from None
     except requests.RequestException as exc:
+        metrics.omnium_call("POST", TOKEN_PATH, "connection_error", time.monotonic() - started)
         raise RetryableError(
             f"Could not reach Omnium's token endpoint ({type(exc).__name__})."
         ) from None
     status = response.status_code
+    metrics.omnium_call("POST", TOKEN_PATH, status, time.monotonic() - started)
     if status in (400, 401, 403):
         raise PermanentError(
             f"Omnium refused the tenant's client credentials ({status}): check "
@@ -188,6 +194,11 @@ class TokenCache:
             return token
         return self._refresh(stale=None)[0]
 
+    def forget(self) -> None:
+        """Drop this process's copy; the next call reads the row (after a connection test)."""
+        with self._lock:
+            self._token = None
+
     def renew(self, stale: Token) -> tuple[Token, bool]:
         """A token other than ``stale``: another worker's newer one, or a new one.
 
@@ -198,6 +209,16 @@ class TokenCache:
         return self._refresh(stale=stale.access_token)
 
     def _refresh(self, stale: str | None) -> tuple[Token, bool]:
+        try:
+            return self._refresh_locked(stale)
+        except PermanentError as exc:
+            if exc.status_code in (400, 401, 403):  # the credentials, not the moment
+                from .credentials import refused
+
+                refused(self.extension_pk, str(exc))
+            raise
+
+    def _refresh_locked(self, stale: str | None) -> tuple[Token, bool]:
         with self._lock:
             if self._token is not None and self._token.usable_instead_of(stale):
                 return self._token, False
@@ -228,11 +249,9 @@ class TokenCache:
         token = fetch_token(
             self.session, self.base_url, extension.client_id, extension.client_secret
         )
-        TenantExtension.objects.filter(pk=self.extension_pk).update(
-            token=token.access_token,
-            token_expires_at=token.expires_at,
-            token_obtained_at=token.obtained_at,
-        )
+        from .credentials import store_token
+
+        store_token(self.extension_pk, token)
         logger.info(
             "Obtained a new Omnium token for tenant extension %s (renewal due %s).",
             self.extension_pk,

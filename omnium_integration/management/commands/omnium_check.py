@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.urls import reverse
 
 from omnium_integration.client import get_client
 from omnium_integration.conf import app_settings
 from omnium_integration.host import get_adapter
 from omnium_integration.models import TenantExtension
-from omnium_integration.redaction import redact
+from omnium_integration.webhooks.address import public_base_url_missing, webhook_url
 
 
 class Command(BaseCommand):
     help = (
-        "Per tenant: credentials, token, connectivity to Omnium, and the webhook URL and "
-        "header to configure in Omnium's event subscription. Exits 1 if any check fails."
+        "Per tenant: a new token with the stored credentials and one authenticated read "
+        "call to Omnium, and the webhook URL and header to configure in Omnium's event "
+        "subscription. Exits 1 if any check fails."
     )
 
     def add_arguments(self, parser):
@@ -55,18 +55,22 @@ class Command(BaseCommand):
             )
             ok = False
         else:
-            self.stdout.write(f"  credentials   set (client id {extension.client_id})")
+            self.stdout.write("  credentials   set")
             self.stdout.write(f"  API           {extension.base_url}")
-            try:
-                result = get_client(extension).check()
-            except Exception as exc:  # every failure is reported, one line each
-                self.stdout.write(f"  connection    FAILED: {redact(str(exc)).splitlines()[0]}")
-                ok = False
+            result = get_client(extension).check()
+            if result.ok:
+                due = result.token_renewal_due.isoformat(timespec="seconds")
+                self.stdout.write(f"  token         OK (new), renewal due {due}")
+                self.stdout.write(
+                    f"  connection    OK ({result.message} in {result.elapsed_ms:.0f} ms)"
+                )
             else:
-                self.stdout.write(f"  token         OK, renewal due {result['token_renewal_due']}")
-                self.stdout.write(f"  connection    OK ({result['detail']})")
-        path = reverse("omnium_integration:events", args=[key])
-        self.stdout.write(f"  webhook URL   {base_url}{path}  (POST, class Order)")
+                self.stdout.write(f"  connection    FAILED ({result.problem}): {result.message}")
+                ok = False
+        url = webhook_url(key, base_url=base_url)
+        self.stdout.write(f"  webhook URL   {url}  (POST, class Order)")
+        if not base_url:
+            self.stdout.write(f"  WARNING       {public_base_url_missing()} Or pass --base-url.")
         secret = extension.webhook_secret if options["show_webhook_secret"] else "<webhook secret>"
         self.stdout.write(
             f"  webhook auth  header 'Authorization: Bearer {secret}' "
