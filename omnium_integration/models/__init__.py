@@ -1,3 +1,5 @@
+from .alerts import Alert, AlertKind
+from .deliveries import RefusedDelivery
 from .identities import OmniumIdentity
 from .imports import ImportedOrder
 from .inbound_events import InboundEvent
@@ -6,6 +8,8 @@ from .stock import PendingStockChange
 from .tenants import StoreExtension, TenantExtension
 
 __all__ = [
+    "Alert",
+    "AlertKind",
     "ExternalSyncJob",
     "ImportedOrder",
     "InboundEvent",
@@ -13,6 +17,7 @@ __all__ = [
     "JobSource",
     "OmniumIdentity",
     "PendingStockChange",
+    "RefusedDelivery",
     "StoreExtension",
     "TenantExtension",
 ]

@@ -92,6 +92,7 @@ def receive_event(
                 headers=headers,
                 remote_addr=remote_addr,
                 outcome=outcome,
+                reason=reason[:300],
                 job_id=job_id,
             )
     except IntegrityError:
