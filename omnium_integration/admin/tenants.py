@@ -7,9 +7,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.html import escape
 
+from ..conf import app_settings
+from ..host import get_adapter
 from ..models import StoreExtension, TenantExtension
 from ..redaction import redact
+from ..webhooks.address import public_base_url_missing, webhook_url
 
 WRITE_ONLY_FIELDS = ("client_id", "client_secret", "webhook_secret")
 
@@ -26,8 +30,10 @@ class WriteOnlySecretField(forms.CharField):
 
 class TenantExtensionForm(forms.ModelForm):
     client_id = WriteOnlySecretField(
-        label="OMNIUM_CLIENT_ID",
-        help_text="Write-only, like the secret. Leave empty to keep the current client id.",
+        label="Client id",
+        help_text="OMNIUM_CLIENT_ID: the client id of the tenant's API user in Omnium "
+        "(Configuration > Authorization > API Users). Write-only, like the secret. Leave "
+        "empty to keep the current client id.",
     )
     api_base_url = forms.URLField(
         label="Omnium API base URL",
@@ -36,13 +42,18 @@ class TenantExtensionForm(forms.ModelForm):
         help_text="Leave empty for the default (production) API; set it for test/dev tenants.",
     )
     client_secret = WriteOnlySecretField(
-        label="OMNIUM_CLIENT_SECRET",
-        help_text="Write-only. Leave empty to keep the current secret.",
+        label="Client secret",
+        help_text="OMNIUM_CLIENT_SECRET: the API user's client secret. Write-only. Leave "
+        "empty to keep the current secret; new credentials drop the stored token.",
     )
     webhook_secret = WriteOnlySecretField(
         label="Webhook secret",
-        help_text="Write-only. Omnium's event subscription sends it as "
-        "'Authorization: Bearer <secret>' or as an API-key header. Leave empty to keep it.",
+        # Help texts are HTML in the admin: the placeholder is escaped, or it vanishes.
+        help_text=escape(
+            "Write-only. Omnium's event subscription sends it as "
+            "'Authorization: Bearer <secret>' or in the API-key header (see the event "
+            "subscription below). Leave empty to keep it."
+        ),
     )
 
     class Meta:
@@ -100,10 +111,12 @@ class TenantExtensionAdmin(admin.ModelAdmin):
     search_fields = ("tenant__uid",)
     readonly_fields = (
         "credentials_state",
+        "credentials_refused",
         "webhook_secret_state",
         "token_state",
         "poll_watermark",
     )
+    change_form_template = "admin/omnium_integration/tenantextension/change_form.html"
     actions = ["test_connection"]
     fieldsets = (
         (None, {"fields": ("tenant", "is_active", "api_base_url")}),
@@ -114,6 +127,7 @@ class TenantExtensionAdmin(admin.ModelAdmin):
                     "credentials_state",
                     "client_id",
                     "client_secret",
+                    "credentials_refused",
                     "token_state",
                     "webhook_secret",
                     "webhook_secret_state",
@@ -147,6 +161,12 @@ class TenantExtensionAdmin(admin.ModelAdmin):
             f"OMNIUM_CLIENT_SECRET {_yes_no(bool(obj.client_secret))}"
         )
 
+    @admin.display(description="refused by Omnium")
+    def credentials_refused(self, obj: TenantExtension) -> str:
+        if not obj.credentials_failed_at:
+            return "no (or not since the last token)"
+        return f"{obj.credentials_failed_at:%Y-%m-%d %H:%M %Z}: {redact(obj.credentials_error)}"
+
     @admin.display(description="Webhook secret")
     def webhook_secret_state(self, obj: TenantExtension) -> str:
         return _yes_no(bool(obj.webhook_secret))
@@ -158,21 +178,52 @@ class TenantExtensionAdmin(admin.ModelAdmin):
         state = "valid" if obj.token_is_fresh() else "due for renewal"
         return f"{state}, expires {obj.token_expires_at:%Y-%m-%d %H:%M %Z}"
 
-    @admin.action(description="Test connection (fetch a token and call Omnium)")
+    @admin.action(description="Test connection (a new token and one authenticated call)")
     def test_connection(self, request: HttpRequest, queryset) -> None:
         from ..client import get_client
 
-        for extension in queryset:
+        for extension in queryset.select_related("tenant"):
             try:
                 result = get_client(extension).check()
             except Exception as exc:  # every failure is reported, none escapes
                 self.message_user(
                     request, f"{extension.tenant}: failed: {redact(str(exc))}", messages.ERROR
                 )
+                continue
+            if result.ok:
+                took = f"{result.elapsed_ms:.0f} ms"
+                self.message_user(request, f"{extension.tenant}: OK ({result.message}, {took})")
             else:
+                problem = PROBLEMS.get(result.problem, result.problem)
                 self.message_user(
-                    request, f"{extension.tenant}: OK ({result.get('detail', 'connected')})"
+                    request, f"{extension.tenant}: {problem}: {result.message}", messages.ERROR
                 )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extension = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), **self.subscription(request, extension)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def subscription(self, request: HttpRequest, extension: TenantExtension | None) -> dict:
+        """What to enter in Omnium's event subscription: the absolute URL and the header."""
+        if extension is None:
+            return {}
+        key = get_adapter().tenant_key(extension)
+        return {
+            "webhook_url": webhook_url(key, request),
+            "webhook_url_warning": public_base_url_missing(),
+            "webhook_auth_header": app_settings.WEBHOOK_AUTH_HEADER,
+        }
+
+
+# What "Test connection" found, in an operator's words (client/connection.py).
+PROBLEMS = {
+    "wrong_credentials": "wrong credentials",
+    "inactive_user": "API user inactive",
+    "forbidden": "missing role or store access",
+    "unreachable": "Omnium unreachable",
+    "error": "failed",
+}
 
 
 @admin.register(StoreExtension)
@@ -185,6 +236,4 @@ class StoreExtensionAdmin(admin.ModelAdmin):
     @admin.display(description="Omnium id in use")
     def omnium_id_in_use(self, obj: StoreExtension) -> str:
         """What outbound calls send and inbound orders are matched by (set or derived)."""
-        from ..host import get_adapter
-
         return get_adapter().omnium_store_id(obj.store)
