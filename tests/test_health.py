@@ -122,3 +122,36 @@ def test_job_log_lines_carry_job_tenant_kind_and_attempt(extension, caplog):
     job = ExternalSyncJob.objects.get(object_id="broken")
     assert f"job_id={job.pk} extension_id={extension.pk} kind={RECORD} attempt=1" in line
     assert "outcome=failed status_code=400" in line
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_database_is_down_as_json_not_an_error_page(client):
+    from django.db import connection
+
+    from flow_stub_project.devstack import free_port
+
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "postgresql":
+        connection.settings_dict["PORT"] = str(free_port())  # nothing listens there
+    else:
+        connection.settings_dict["NAME"] = "/nonexistent/dir/flow.sqlite3"
+    try:
+        response = client.get(reverse("omnium_integration:health"))
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["reasons"] == ["database unreachable (OperationalError)"]
+
+
+def test_an_active_tenant_without_credentials_is_degraded(client, tenant):
+    from omnium_integration.models import TenantExtension
+
+    TenantExtension.objects.create(tenant=tenant, is_active=True)
+    body = client.get(reverse("omnium_integration:health")).json()
+    assert body["status"] == "degraded"
+    assert body["reasons"] == ["tenant tenant_no: no Omnium credentials (client id and secret)"]
