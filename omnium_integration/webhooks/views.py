@@ -16,8 +16,9 @@ code   error                why this code
 400    malformed_json,      the same bytes will never parse: not retried
        invalid_event
 401    unauthorized         says exactly what is wrong in Omnium's event log; the three
-                            retries are cheap refusals (no body is read), and a secret
-                            being rotated right now may still match
+                            retries are cheap refusals (at most 1 KB of the body is read,
+                            to record the refusal), and a secret being rotated right now
+                            may still match
 403    tenant_inactive      the tenant is known and authenticated but switched off;
                             the delta poll catches up from its watermark once the
                             extension is active again
