@@ -144,3 +144,37 @@ def test_webhook_deliveries_by_status(scrape, client, extension):
     name = "omnium_webhook_deliveries_total"
     assert value(found, name, status="202") - value(before, name, status="202") == 1
     assert value(found, name, status="401") - value(before, name, status="401") == 2
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_counts_of_a_qclusters_worker_processes_add_up(extension, child_env, tmp_path, runs_file):
+    # Multiprocess mode: the engine's pre-forked workers write their counts to files that
+    # the endpoint's process adds up.
+    from django_q.models import Schedule
+
+    from flow_stub_project.devstack import start_engine, stop, wait_for
+    from omnium_integration.jobs import manager
+
+    Schedule.objects.filter(name__startswith="omnium_integration").delete()
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    env = {**child_env, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    cluster = start_engine(Queue.ORDER.value, env=env, workers=2)
+    try:
+        for n in range(6):
+            with transaction.atomic():
+                manager.enqueue(
+                    RECORD,
+                    extension_id=extension.pk,
+                    object_id=f"mp-{n}",
+                    payload={"path": str(runs_file)},
+                )
+        done = ExternalSyncJob.objects.filter(status=JobStatus.SUCCEEDED)
+        wait_for(lambda: cluster.poll() is not None or done.count() == 6, timeout=60)
+    finally:
+        stop(cluster)
+    found = samples(metrics.render(multiprocess_dir=str(directory)).decode())
+    labels = {"queue": Queue.ORDER.value, "kind": RECORD, "outcome": "succeeded"}
+    assert value(found, "omnium_job_attempts_total", **labels) == 6
+    assert len(list(directory.glob("counter_*.db"))) >= 1
