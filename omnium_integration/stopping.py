@@ -83,6 +83,19 @@ def install_worker_handler(**_: Any) -> None:
         signal.signal(signal.SIGTERM, _worker_signal)
 
 
+@contextmanager
+def worker_handler() -> Iterator[None]:
+    """:func:`install_worker_handler` for a block (a command), then the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _worker_signal)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 # ----------------------------------------------------------- qcluster's other processes
 
 

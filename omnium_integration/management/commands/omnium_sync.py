@@ -41,11 +41,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        stopping.install_worker_handler()  # SIGTERM: finish or release, then exit
-        if options["poll"]:
-            self.poll()
-        if options["drain"] or not options["poll"]:
-            self.drain(options["queue"] or [q.value for q in Queue], options["max_jobs"])
+        with stopping.worker_handler():  # SIGTERM: finish or release, then exit
+            if options["poll"]:
+                self.poll()
+            if options["drain"] or not options["poll"]:
+                self.drain(options["queue"] or [q.value for q in Queue], options["max_jobs"])
 
     def poll(self) -> None:
         from omnium_integration.sync.order_poll import poll_all
