@@ -53,7 +53,7 @@ def browser_page(monkeypatch):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_an_operator_finds_a_failed_sale_retries_it_and_sees_no_secret(
-    browser_page, omnium, sandbox, store, child_env, tmp_path
+    browser_page, omnium, sandbox, store, child_env, tmp_path, settings
 ):
     page = browser_page
     Schedule.objects.filter(name__startswith="omnium_integration").delete()
@@ -68,6 +68,7 @@ def test_an_operator_finds_a_failed_sale_retries_it_and_sees_no_secret(
     secrets.append(TenantExtension.objects.get(pk=omnium.pk).token)
 
     server = FlowServer().start()
+    settings.OMNIUM_INTEGRATION = {**settings.OMNIUM_INTEGRATION, "PUBLIC_BASE_URL": server.url}
     log = (tmp_path / "engine.log").open("w")
     engine = start_engine(Queue.ORDER.value, env=child_env, workers=1, log=log)
     try:

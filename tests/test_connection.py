@@ -82,7 +82,8 @@ def test_omnium_check_names_the_problem_in_one_line_and_exits_1(omnium, sandbox)
     assert omnium.client_secret not in text and omnium.client_id not in text
 
 
-def test_omnium_check_warns_when_the_webhook_url_is_relative(omnium, sandbox):
+def test_omnium_check_warns_when_the_webhook_url_is_relative(omnium, sandbox, settings):
+    settings.OMNIUM_INTEGRATION = {**settings.OMNIUM_INTEGRATION, "PUBLIC_BASE_URL": ""}
     out = StringIO()
     call_command("omnium_check", stdout=out)
     text = out.getvalue()

@@ -116,8 +116,8 @@ def test_sigterm_interrupts_a_job_waiting_for_omnium(omnium, sandbox, store, chi
         text=True,
     )
     job = ExternalSyncJob.objects.filter(kind=JobKind.ORDER_EXPORT)
-    wait_for(lambda: job.filter(status=JobStatus.RUNNING).exists(), timeout=30)
-    time.sleep(1.0)  # inside the slow call
+    # Wait until the sale's call has reached Omnium (which holds it for 30 s).
+    wait_for(lambda: sandbox.last_requests("POST /api/Orders"), timeout=60)
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=EXIT_WITHIN)
