@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
+from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
 
@@ -143,12 +144,17 @@ class _Handler(WSGIRequestHandler):
 
 
 class FlowServer:
-    """Flow's WSGI app on a threaded HTTP server on loopback, in this process."""
+    """Flow's WSGI app on a threaded HTTP server on loopback, in this process.
+
+    Static files (the admin's CSS and JavaScript) are served from the apps, as
+    ``runserver`` does: without them the admin is unstyled and its "select all" and bulk
+    actions do nothing.
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.server = ThreadedWSGIServer((host, port), _Handler, allow_reuse_address=True)
         self.server.daemon_threads = True
-        self.server.set_app(get_wsgi_application())
+        self.server.set_app(StaticFilesHandler(get_wsgi_application()))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

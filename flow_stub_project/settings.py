@@ -128,6 +128,9 @@ OMNIUM_INTEGRATION = {
     "ORDER_MODEL": "flow.Order",
     "ORDER_RECEIPT_MODEL": "flow.OrderReceipt",
     "RECEIVEMENT_MODEL": "flow.Receivement",
+    # Where Omnium reaches this Flow: runserver's address unless told (the demo sets its
+    # server's own address when it starts).
+    "PUBLIC_BASE_URL": os.environ.get("OMNIUM_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
 }
 if os.environ.get("OMNIUM_ENCRYPTION_KEYS"):
     OMNIUM_INTEGRATION["ENCRYPTION_KEYS"] = [

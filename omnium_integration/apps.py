@@ -15,10 +15,16 @@ class OmniumIntegrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Side-effect imports: system checks, job handlers, signal receivers.
-        from . import checks, receivers, sync  # noqa: F401
+        # Side-effect imports: system checks, job handlers, signal receivers, alerts, and
+        # the fork hooks that pass SIGTERM on inside a qcluster.
+        from django_q.signals import post_spawn
+
+        from . import alerts, checks, receivers, stopping, sync  # noqa: F401
         from .redaction import RedactingFilter
         from .schedules import ensure_schedules
+
+        # A django-q2 worker stops its drain on SIGTERM (see stopping.py).
+        post_spawn.connect(stopping.install_worker_handler, dispatch_uid="omnium_stopping")
 
         receivers.connect_receivers()
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="omnium_schedules")

@@ -151,3 +151,33 @@ def check_stored_secrets(
             for label, count in unreadable.items()
         )
     return errors
+
+
+@checks.register()
+def check_operations(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """What operators rely on: an absolute webhook URL, metrics from every process."""
+    import os
+
+    problems: list[checks.CheckMessage] = []
+    if not app_settings.PUBLIC_BASE_URL:
+        problems.append(
+            checks.Warning(
+                "PUBLIC_BASE_URL is not set: the webhook URL shown in the admin and printed "
+                "by omnium_check is built from whatever address the page was reached on.",
+                hint="Set OMNIUM_INTEGRATION['PUBLIC_BASE_URL'] to Flow's public address, "
+                "e.g. 'https://flow.example.com'.",
+                id="omnium_integration.W014",
+            )
+        )
+    metrics_on = app_settings.METRICS_TOKEN or app_settings.METRICS_ALLOWED_IPS
+    if metrics_on and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        problems.append(
+            checks.Warning(
+                "The metrics endpoint is on but PROMETHEUS_MULTIPROC_DIR is not set: it "
+                "shows only the counts of the process that answers, not the engines'.",
+                hint="Set PROMETHEUS_MULTIPROC_DIR to one empty directory for the web server "
+                "and both qcluster services of a machine (docs/operations.md#metrics).",
+                id="omnium_integration.W015",
+            )
+        )
+    return problems

@@ -76,9 +76,17 @@ DEFAULTS: dict[str, Any] = {
     # Compress every engine delay (retry schedule, Retry-After, leases) by this factor.
     # 1.0 in production; chaos tests run the whole retry table in seconds.
     "TIME_SCALE": 1.0,
-    # Keep succeeded jobs this many days (``omnium_jobs --prune``).
-    "SUCCEEDED_RETENTION_DAYS": 14,
-    # A queue is unhealthy when a due job has waited longer than this (seconds).
+    # --- Retention (retention.py: a daily schedule, and ``omnium_jobs --prune``) ---------
+    # Failed (and pending, running) jobs are never pruned: they wait for a person.
+    "SUCCEEDED_RETENTION_DAYS": 14,  # succeeded jobs, with their attempts
+    "CANCELLED_RETENTION_DAYS": 30,  # cancelled jobs, with their attempts
+    "ATTEMPT_RETENTION_DAYS": 30,  # attempts of jobs that are not failed (long retries)
+    "EVENT_RETENTION_DAYS": 30,  # Omnium events as they arrived
+    "REFUSED_DELIVERY_RETENTION_DAYS": 7,  # webhook deliveries refused with a 4xx
+    # Refused deliveries stored per hour at most: anyone can post to the webhook URL.
+    "REFUSED_DELIVERIES_PER_HOUR": 1000,
+    # --- Health, alerts, metrics ----------------------------------------------------------
+    # A queue is down when a due job has waited longer than this (seconds).
     "HEALTH_MAX_DUE_AGE": 300,
     # --- Secrets at rest ------------------------------------------------------------------
     # Fernet keys (``omnium_secrets generate-key``), newest first: the first encrypts the
@@ -88,6 +96,15 @@ DEFAULTS: dict[str, Any] = {
     # After a new webhook secret is added, the ones before it keep working this long
     # (seconds), so Omnium's subscription can be changed without refusing an event.
     "WEBHOOK_SECRET_OVERLAP": 72 * 3600,
+    # Each cause (a failed job, a tenant's credentials, a queue down) is mailed at most once
+    # per this many seconds, in a digest.
+    "ALERT_INTERVAL": 3600,
+    # Who gets the digest; empty: Django's ADMINS.
+    "ALERT_EMAILS": (),
+    # The metrics endpoint (/omnium/metrics/) is off unless one of these is set: a bearer
+    # token scrapers send, or client addresses/networks allowed without one.
+    "METRICS_TOKEN": "",
+    "METRICS_ALLOWED_IPS": (),
     # --- Inbound (Omnium -> Flow) ---------------------------------------------------------
     "WEBHOOK_MAX_BODY_BYTES": 256 * 1024,
     "WEBHOOK_AUTH_HEADER": "X-Omnium-Api-Key",  # besides ``Authorization: Bearer``
@@ -99,6 +116,10 @@ DEFAULTS: dict[str, Any] = {
     # --- Outbound (Flow -> Omnium) --------------------------------------------------------
     # Omnium order type of the POS sales we create (must exist in Omnium's order types).
     "POS_ORDER_TYPE": "Pos",
+    # The shipping method of a POS sale's shipment when neither the Flow order nor the
+    # tenant's OMNIUM_DEFAULT_SHIPPING_METHOD_ID names one (Omnium's shipments need one);
+    # empty: such a sale fails permanently with the reason instead.
+    "POS_SHIPPING_METHOD": "InStore",
     # Omnium statuses written for a Flow order: a POS sale is created in the completed
     # status; an order that came from Omnium is moved to one of these when the store
     # completes or cancels it (UpdateStatus, which runs Omnium's workflow for the status).

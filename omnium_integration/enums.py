@@ -36,6 +36,7 @@ class AttemptOutcome(models.TextChoices):
     FAILED = "failed", "Failed"
     LEASE_LOST = "lease_lost", "Lease lost"
     LEASE_EXPIRED = "lease_expired", "Lease expired (worker gone)"
+    INTERRUPTED = "interrupted", "Interrupted (worker stopping)"
 
 
 class JobKind(models.TextChoices):
@@ -55,7 +56,7 @@ class EventOutcome(models.TextChoices):
     QUEUED = "queued", "Job created"
     COALESCED = "coalesced", "Joined the order's active job"
     DUPLICATE = "duplicate", "Duplicate event id"
-    IGNORED = "ignored", "Not an order event"
+    IGNORED = "ignored", "Not imported (see reason)"
 
 
 class ImportOutcome(models.TextChoices):

@@ -80,3 +80,11 @@ class MappingError(PermanentError):
 
 class LeaseLost(OmniumIntegrationError):
     """The worker no longer holds the job's lease; another worker owns the job now."""
+
+
+class WorkerStopping(BaseException):
+    """The worker got SIGTERM: the job stops where it is and goes back to pending.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``), so a handler's broad ``except
+    Exception`` cannot swallow it; transactions roll back as for any exception.
+    """

@@ -13,6 +13,8 @@ from .enums import Queue
 
 SWEEP_NAME = "omnium_integration: sweep {queue}"
 POLL_NAME = "omnium_integration: poll Omnium orders"
+ALERTS_NAME = "omnium_integration: alerts from {queue}"
+PRUNE_NAME = "omnium_integration: prune old records"
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
@@ -38,7 +40,27 @@ def wanted_schedules() -> list[dict[str, Any]]:
         "minutes": app_settings.POLL_INTERVAL_MINUTES,
         "cluster": Queue.ORDER.value,
     }
-    return [*sweeps, poll]
+    # Health and alert digests from both engines: one engine down is told by the other.
+    alerts = [
+        {
+            "name": ALERTS_NAME.format(queue=queue.value),
+            "func": "omnium_integration.tasks.send_alerts",
+            "args": None,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "cluster": queue.value,
+        }
+        for queue in Queue
+    ]
+    prune = {
+        "name": PRUNE_NAME,
+        "func": "omnium_integration.tasks.prune",
+        "args": None,
+        "schedule_type": Schedule.HOURLY,
+        "minutes": None,
+        "cluster": Queue.ORDER.value,
+    }
+    return [*sweeps, poll, *alerts, prune]
 
 
 def ensure_schedules(**_: Any) -> int:

@@ -177,7 +177,7 @@ def test_test_connection_reports_success_and_failure_without_secrets(admin_clien
     data = {"action": "test_connection", "_selected_action": [omnium.pk]}
     response = admin_client.post(url, data, follow=True)
     html = response.content.decode()
-    assert "OK (token valid, /api/Health answered in" in html
+    assert "OK (new token obtained; POST /api/Orders/Search answered 200" in html
     assert sandbox.token_requests() == 1
     omnium.refresh_from_db()
     assert omnium.token  # fetched and stored for every worker to reuse
@@ -186,7 +186,7 @@ def test_test_connection_reports_success_and_failure_without_secrets(admin_clien
     TenantExtension.objects.filter(pk=omnium.pk).update(client_secret="wrong-secret", token="")
     response = admin_client.post(url, data, follow=True)
     html = response.content.decode()
-    assert "failed: " in html and "401" in html
+    assert "wrong credentials: Omnium refused the client id and secret (401)" in html
     assert "wrong-secret" not in html and omnium.token not in html
 
 

@@ -66,9 +66,22 @@ def test_the_length_is_checked_after_the_secret(client, extension):
 # ----------------------------------------------------------------- shipping method
 
 
-def test_a_sale_without_a_shipping_method_fails_with_the_reason_and_sends_nothing(
-    omnium, sandbox, store
+def test_a_sale_without_a_shipping_method_goes_with_the_documented_default(omnium, sandbox, store):
+    TenantExtension.objects.filter(pk=omnium.pk).update(default_shipping_method_id="")
+    make_order(store, "POS-1")
+    worker.drain(Queue.ORDER)
+    assert ExternalSyncJob.objects.get().status == JobStatus.SUCCEEDED
+    shipment = sandbox.state.orders["POS1"]["orderForm"]["shipments"][0]
+    assert (shipment["shippingMethodId"], shipment["shippingMethodName"]) == (
+        "InStore",
+        "InStore",
+    )  # POS_SHIPPING_METHOD, never a shipment without a method
+
+
+def test_without_any_shipping_method_a_sale_fails_with_the_reason_and_sends_nothing(
+    omnium, sandbox, store, settings
 ):
+    settings.OMNIUM_INTEGRATION = {**settings.OMNIUM_INTEGRATION, "POS_SHIPPING_METHOD": ""}
     TenantExtension.objects.filter(pk=omnium.pk).update(default_shipping_method_id="")
     order = make_order(store, "POS-1")
     worker.drain(Queue.ORDER)
@@ -94,13 +107,17 @@ def test_a_sale_that_names_its_shipping_method_needs_no_default(omnium, sandbox,
     assert shipment["shippingMethodId"] == "home-delivery"
 
 
-def test_omnium_check_reports_the_missing_parameter(omnium, sandbox):
+def test_omnium_check_reports_the_missing_parameter(omnium, sandbox, settings):
     from io import StringIO
 
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
     TenantExtension.objects.filter(pk=omnium.pk).update(default_shipping_method_id="")
+    out = StringIO()
+    call_command("omnium_check", stdout=out)  # the documented default covers it
+    assert "not set: POS sales that name no shipping method go with 'InStore'" in out.getvalue()
+    settings.OMNIUM_INTEGRATION = {**settings.OMNIUM_INTEGRATION, "POS_SHIPPING_METHOD": ""}
     out = StringIO()
     with pytest.raises(CommandError, match="1 tenant"):
         call_command("omnium_check", stdout=out)

@@ -275,13 +275,15 @@ def test_invoice_with_its_receipt_pdf(omnium, sandbox):
     assert caught.value.status_code == 404
 
 
-def test_check_fetches_a_token_and_calls_health(omnium, sandbox):
+def test_check_fetches_a_new_token_and_makes_an_authenticated_read(omnium, sandbox):
+    get_client(omnium).get_order("warm-up")  # a token is stored already...
     result = get_client(omnium).check()
-    assert result["ok"] is True and result["health"] == {"status": "Healthy"}
-    assert "token valid" in result["detail"]
-    assert sandbox.call_count("GET /api/Health") == 1
-    headers = sandbox.last_requests("GET /api/Health")[-1]["headers"]
-    assert headers["User-Agent"].startswith(f"omnium-integration/{__version__} ")
+    assert result.ok is True and result.problem == ""
+    assert sandbox.token_requests() == 2  # ...and the check fetched a new one anyway
+    assert sandbox.call_count("GET /api/Health") == 0  # needs no token: proves nothing
+    (search,) = sandbox.last_requests("POST /api/Orders/Search")
+    assert search["status"] == 200
+    assert search["headers"]["User-Agent"].startswith(f"omnium-integration/{__version__} ")
 
 
 # ------------------------------------------------------------ error classification

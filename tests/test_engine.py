@@ -284,6 +284,10 @@ def test_omnium_sync_drain_exits_non_zero_when_a_job_fails(extension):
         call_command("omnium_sync", "--drain")
 
 
-def test_omnium_sync_without_drain_says_what_to_do():
-    with pytest.raises(CommandError, match="pass --drain"):
-        call_command("omnium_sync")
+def test_omnium_sync_without_flags_drains_both_queues(extension, runs_file, capsys):
+    job_id, _ = add(extension, "order-1", path=str(runs_file))
+    call_command("omnium_sync")
+    assert read_runs(runs_file) == [job_id]
+    out = capsys.readouterr().out
+    assert f"{ORDER_Q}: 1 run, 1 succeeded" in out
+    assert "external_receivement_sync: 0 run" in out

@@ -38,12 +38,22 @@ def history(extension):
 def test_health_reports_each_queue(client, history):
     response = client.get(reverse("omnium_integration:health"))
     body = response.json()
-    assert response.status_code == 200 and body["healthy"] is True
+    # A failed job needs a person: degraded, but the engines run (200).
+    assert response.status_code == 200 and body["status"] == "degraded"
     order = next(q for q in body["queues"] if q["queue"] == ORDER_Q)
     assert (order["pending"], order["failed"], order["running"]) == (1, 1, 0)
+    assert order["status"] == "degraded" and order["reasons"] == ["1 failed job(s)"]
+    assert body["reasons"] == [
+        f"{ORDER_Q}: 1 failed job(s)",
+        "tenant tenant_no: 1 failed job(s)",
+    ]
+    assert body["tenants"] == [
+        {"tenant": "tenant_no", "failed": 1, "status": "degraded", "reasons": ["1 failed job(s)"]}
+    ]
     assert order["oldest_pending_age"] >= 0 and order["last_success_at"]
     receivement = next(q for q in body["queues"] if q["queue"] != ORDER_Q)
     assert receivement["pending"] == 0 and receivement["last_success_at"] is None
+    assert receivement["status"] == "ok" and receivement["reasons"] == []
 
 
 def test_a_job_overdue_for_long_makes_the_queue_unhealthy(client, history):
@@ -51,28 +61,38 @@ def test_a_job_overdue_for_long_makes_the_queue_unhealthy(client, history):
         next_attempt_at=timezone.now() - timedelta(minutes=30)
     )
     response = client.get(reverse("omnium_integration:health"))
-    assert response.status_code == 503
+    assert response.status_code == 503 and response.json()["status"] == "down"
     order = next(q for q in response.json()["queues"] if q["queue"] == ORDER_Q)
-    assert order["healthy"] is False and order["oldest_due_age"] >= 1800
+    assert order["status"] == "down" and order["oldest_due_age"] >= 1800
+    assert "is the engine running?" in order["reasons"][0]
     with pytest.raises(CommandError, match="overdue .* on external_order_sync"):
         call_command("omnium_jobs")
+    # --allow-degraded keeps the old rule: a queue down still fails.
+    with pytest.raises(CommandError, match="^down: "):
+        call_command("omnium_jobs", "--allow-degraded")
 
 
 def test_a_job_waiting_for_its_retry_is_not_overdue(client, extension):
     job = add(extension, "retrying", fail="retry")
     worker.drain(ORDER_Q)
     assert ExternalSyncJob.objects.get(pk=job).status == JobStatus.PENDING
-    assert client.get(reverse("omnium_integration:health")).status_code == 200
+    response = client.get(reverse("omnium_integration:health"))
+    assert response.status_code == 200 and response.json()["status"] == "ok"
 
 
 def test_omnium_jobs_summary_and_failed_list(history, capsys):
-    call_command("omnium_jobs")
+    # A failed job makes the health degraded: the command exits non-zero, in one line.
+    with pytest.raises(CommandError, match="^degraded: external_order_sync: 1 failed job"):
+        call_command("omnium_jobs")
     out = capsys.readouterr().out
     line = next(line for line in out.splitlines() if line.startswith(ORDER_Q))
     assert line.split()[1:4] == ["1", "0", "1"]  # pending, running, failed
+    assert "status: degraded" in out
+    call_command("omnium_jobs", "--allow-degraded")  # today's behaviour: exit 0
     call_command("omnium_jobs", "--failed")
     out = capsys.readouterr().out
     assert "broken" in out and "HTTP 400" in out and "Omnium answered 400" in out
+    assert "(tenant tenant_no, attempts 1" in out
     call_command("omnium_jobs", "--failed", "--json")
     rows = json.loads(capsys.readouterr().out)
     assert [r["object_id"] for r in rows] == ["broken"]
@@ -102,3 +122,36 @@ def test_job_log_lines_carry_job_tenant_kind_and_attempt(extension, caplog):
     job = ExternalSyncJob.objects.get(object_id="broken")
     assert f"job_id={job.pk} extension_id={extension.pk} kind={RECORD} attempt=1" in line
     assert "outcome=failed status_code=400" in line
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_database_is_down_as_json_not_an_error_page(client):
+    from django.db import connection
+
+    from flow_stub_project.devstack import free_port
+
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "postgresql":
+        connection.settings_dict["PORT"] = str(free_port())  # nothing listens there
+    else:
+        connection.settings_dict["NAME"] = "/nonexistent/dir/flow.sqlite3"
+    try:
+        response = client.get(reverse("omnium_integration:health"))
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["reasons"] == ["database unreachable (OperationalError)"]
+
+
+def test_an_active_tenant_without_credentials_is_degraded(client, tenant):
+    from omnium_integration.models import TenantExtension
+
+    TenantExtension.objects.create(tenant=tenant, is_active=True)
+    body = client.get(reverse("omnium_integration:health")).json()
+    assert body["status"] == "degraded"
+    assert body["reasons"] == ["tenant tenant_no: no Omnium credentials (client id and secret)"]

@@ -65,12 +65,14 @@ def test_0006_encrypts_what_0005_stored_and_going_back_restores_it(at_0005):
     assert row["token"].startswith("gAAAAA") and TOKEN not in row["token"]
     assert "webhook_secret" not in row
     assert raw_row(empty.pk)["client_secret"] == "" and raw_row(empty.pk)["token"] == ""
-    migrated = TenantExtension.objects.get(pk=full.pk)
+    # Only what 0006 knows: later migrations add columns this schema does not have yet.
+    at_0006 = TenantExtension.objects.only("client_secret", "token")
+    migrated = at_0006.get(pk=full.pk)
     assert (migrated.client_secret, migrated.token) == ("plain-secret", TOKEN)
     assert migrated.webhook_secret == "hook-secret"
     first = WebhookSecret.objects.get(extension=migrated)
     assert (first.number, first.expires_at, first.created_by) == (1, None, "migration 0006")
-    assert TenantExtension.objects.get(pk=empty.pk).webhook_secret == "other-hook"
+    assert at_0006.get(pk=empty.pk).webhook_secret == "other-hook"
     assert User.objects.get(pk=operator.pk).has_perm(f"{APP}.operate_externalsyncjob")
 
     # A rotation after the upgrade: going back keeps the secret Omnium sends now.

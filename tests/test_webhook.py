@@ -377,3 +377,66 @@ def test_simultaneous_events_for_one_order_make_one_job(live_server, extension):
     assert all(r.status_code == 202 for r in responses)
     job = ExternalSyncJob.objects.get()
     assert InboundEvent.objects.filter(job=job).count() == 8
+
+
+# ------------------------------------------------------------------ refused, recorded
+
+
+def test_every_refusal_is_recorded_without_credentials(client, extension):
+    from omnium_integration.models import RefusedDelivery
+
+    secret_in_header = "not-the-secret-but-still-private"
+    post(client, order_event("ORD-401"), HTTP_AUTHORIZATION=f"Bearer {secret_in_header}")
+    post(client, order_event(), secret=extension.webhook_secret, tenant_key="nobody")
+    post(client, b"{not json", secret=extension.webhook_secret)
+    TenantExtension.objects.filter(pk=extension.pk).update(is_active=False)
+    post(client, order_event(), secret=extension.webhook_secret, HTTP_USER_AGENT="Omnium/1")
+    refused = {r.status: r for r in RefusedDelivery.objects.all()}
+    assert sorted(refused) == [400, 401, 403, 404]
+    unauthorized = refused[401]
+    assert (unauthorized.tenant_key, unauthorized.error) == ("tenant_no", "unauthorized")
+    assert unauthorized.extension_id == extension.pk
+    assert '"objectId": "ORD-401"' in unauthorized.body_head  # the start of the body
+    assert unauthorized.remote_addr == "127.0.0.1"
+    assert refused[404].tenant_key == "nobody" and refused[404].extension_id is None
+    assert refused[400].error == "malformed_json" and refused[400].body_head == "{not json"
+    assert refused[403].headers["User-Agent"] == "Omnium/1"
+    for row in refused.values():
+        stored = json.dumps(row.headers) + row.body_head + row.reason
+        assert secret_in_header not in stored and extension.webhook_secret not in stored
+        assert "Authorization" not in row.headers
+
+
+def test_a_large_refused_body_is_kept_to_its_first_kb_and_a_413_is_not_read(
+    client, extension, settings
+):
+    from omnium_integration.models import RefusedDelivery
+
+    big = order_event(message="x" * 5000)
+    post(client, big, HTTP_AUTHORIZATION="Bearer wrong")
+    (row,) = RefusedDelivery.objects.all()
+    assert len(row.body_head) == 1024 and row.body_size == len(json.dumps(big))
+    settings.OMNIUM_INTEGRATION = {**settings.OMNIUM_INTEGRATION, "WEBHOOK_MAX_BODY_BYTES": 1000}
+    post(client, big, secret=extension.webhook_secret)
+    too_large = RefusedDelivery.objects.get(status=413)
+    assert too_large.body_head == "" and too_large.body_size == len(json.dumps(big))
+
+
+def test_refused_deliveries_are_capped_per_hour(client, extension, settings):
+    from omnium_integration.models import RefusedDelivery
+
+    settings.OMNIUM_INTEGRATION = {
+        **settings.OMNIUM_INTEGRATION,
+        "REFUSED_DELIVERIES_PER_HOUR": 3,
+    }
+    for n in range(5):
+        response = post(client, order_event(f"O-{n}"), HTTP_AUTHORIZATION="Bearer wrong")
+        assert response.status_code == 401  # answered whether or not it is recorded
+    assert RefusedDelivery.objects.count() == 3
+
+
+def test_an_ignored_order_event_keeps_why(client, extension):
+    post(client, order_event("POS-9", subClassName="Pos"), secret=extension.webhook_secret)
+    event = InboundEvent.objects.get()
+    assert event.get_outcome_display() == "Not imported (see reason)"
+    assert event.reason == "Order type 'Pos' is not imported."

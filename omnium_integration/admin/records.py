@@ -1,10 +1,17 @@
-"""What the integration records and people only read: events, imports, stock notes."""
+"""What the integration records and people only read: events (accepted and refused),
+imports, stock notes, identities. Events are never deleted here: retention prunes them."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from ..models import ImportedOrder, InboundEvent, OmniumIdentity, PendingStockChange
+from ..models import (
+    ImportedOrder,
+    InboundEvent,
+    OmniumIdentity,
+    PendingStockChange,
+    RefusedDelivery,
+)
 from .base import ReadOnlyAdmin, pretty_json
 
 
@@ -18,6 +25,7 @@ class InboundEventAdmin(ReadOnlyAdmin):
         "object_id",
         "event_id",
         "outcome",
+        "reason",
         "job",
         "webhook_secret",
     )
@@ -34,10 +42,14 @@ class InboundEventAdmin(ReadOnlyAdmin):
         "remote_addr",
         "webhook_secret",
         "outcome",
+        "reason",
         "job",
         "body_json",
         "headers_json",
     )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # retention prunes (EVENT_RETENTION_DAYS)
 
     @admin.display(description="body")
     def body_json(self, obj: InboundEvent) -> str:
@@ -107,3 +119,31 @@ class OmniumIdentityAdmin(ReadOnlyAdmin):
         "note",
         "created_at",
     )
+
+
+@admin.register(RefusedDelivery)
+class RefusedDeliveryAdmin(ReadOnlyAdmin):
+    """Deliveries the Omnium Event API refused: "Omnium says it sent it, where is it?"."""
+
+    list_display = ("received_at", "tenant_key", "status", "error", "reason", "remote_addr")
+    list_filter = ("status", "error", "extension")
+    search_fields = ("=tenant_key", "=remote_addr")
+    date_hierarchy = "received_at"
+    fields = (
+        "received_at",
+        "tenant_key",
+        "extension",
+        ("status", "error"),
+        "reason",
+        "remote_addr",
+        "headers_json",
+        "body_size",
+        "body_head",
+    )
+
+    @admin.display(description="headers")
+    def headers_json(self, obj: RefusedDelivery) -> str:
+        return pretty_json(obj.headers)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # retention prunes (REFUSED_DELIVERY_RETENTION_DAYS)

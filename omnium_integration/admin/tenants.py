@@ -17,10 +17,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from .. import permissions
+from ..conf import app_settings
 from ..credentials import record_change
 from ..enums import CredentialChangeKind
+from ..host import get_adapter
 from ..models import StoreExtension, TenantExtension
 from ..redaction import redact
+from ..webhooks.address import public_base_url_missing, webhook_url
 from . import webhook_secrets
 
 CREDENTIAL_FIELDS = ("api_base_url", "client_id", "client_secret")
@@ -58,9 +61,11 @@ class WriteOnlySecretField(forms.CharField):
 
 class TenantExtensionForm(forms.ModelForm):
     client_id = WriteOnlySecretField(
-        label="OMNIUM_CLIENT_ID",
+        label="Client id",
         max_length=200,
-        help_text="Write-only, like the secret. Leave empty to keep the current client id.",
+        help_text="OMNIUM_CLIENT_ID: the client id of the tenant's API user in Omnium "
+        "(Configuration > Authorization > API Users). Write-only, like the secret. Leave "
+        "empty to keep the current client id.",
     )
     api_base_url = forms.URLField(
         label="Omnium API base URL",
@@ -70,9 +75,10 @@ class TenantExtensionForm(forms.ModelForm):
         "The client secret is sent there.",
     )
     client_secret = WriteOnlySecretField(
-        label="OMNIUM_CLIENT_SECRET",
+        label="Client secret",
         max_length=500,
-        help_text="Write-only. Leave empty to keep the current secret.",
+        help_text="OMNIUM_CLIENT_SECRET: the API user's client secret. Write-only. Leave "
+        "empty to keep the current secret; new credentials drop the stored token.",
     )
 
     class Meta:
@@ -126,7 +132,7 @@ class TenantExtensionAdmin(admin.ModelAdmin):
     search_fields = ("tenant__uid",)
     actions = ["test_connection"]
     change_form_template = "admin/omnium_integration/tenantextension/change_form.html"
-    STATE_FIELDS = ("credentials_state", "token_state", "poll_watermark")
+    STATE_FIELDS = ("credentials_state", "credentials_refused", "token_state", "poll_watermark")
 
     # ------------------------------------------------------------------ permissions
 
@@ -159,7 +165,7 @@ class TenantExtensionAdmin(admin.ModelAdmin):
             shown = ["api_base_url", "credentials_state"]
             if self.has_change_credentials_permission(request):
                 shown += list(WRITE_ONLY_FIELDS)
-            shown.append("token_state")
+            shown += ["credentials_refused", "token_state"]
             fieldsets.append(("Credentials", {"fields": shown}))
         fieldsets += [
             ("Parameters", {"fields": PARAMETER_FIELDS[2:-1]}),
@@ -220,6 +226,12 @@ class TenantExtensionAdmin(admin.ModelAdmin):
             f"OMNIUM_CLIENT_SECRET {_yes_no(bool(obj.client_secret))}"
         )
 
+    @admin.display(description="refused by Omnium")
+    def credentials_refused(self, obj: TenantExtension) -> str:
+        if not obj.credentials_failed_at:
+            return "no (or not since the last token)"
+        return f"{obj.credentials_failed_at:%Y-%m-%d %H:%M %Z}: {redact(obj.credentials_error)}"
+
     @admin.display(description="OMNIUM_TOKEN")
     def token_state(self, obj: TenantExtension) -> str:
         if not obj.token:
@@ -231,8 +243,20 @@ class TenantExtensionAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             **webhook_secrets.change_form_context(self, request, object_id),
+            **self.subscription(request, self.get_object(request, object_id)),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def subscription(self, request: HttpRequest, extension: TenantExtension | None) -> dict:
+        """What to enter in Omnium's event subscription: the absolute URL and the header."""
+        if extension is None:
+            return {}
+        key = get_adapter().tenant_key(extension)
+        return {
+            "webhook_url": webhook_url(key, request),
+            "webhook_url_warning": public_base_url_missing(),
+            "webhook_auth_header": app_settings.WEBHOOK_AUTH_HEADER,
+        }
 
     def get_urls(self):
         own = [
@@ -270,23 +294,38 @@ class TenantExtensionAdmin(admin.ModelAdmin):
     # ------------------------------------------------------------------- actions
 
     @admin.action(
-        description="Test connection (fetch a token and call Omnium)",
+        description="Test connection (a new token and one authenticated call)",
         permissions=["view_credentials"],
     )
     def test_connection(self, request: HttpRequest, queryset) -> None:
         from ..client import get_client
 
-        for extension in queryset:
+        for extension in queryset.select_related("tenant"):
             try:
                 result = get_client(extension).check()
             except Exception as exc:  # every failure is reported, none escapes
                 self.message_user(
                     request, f"{extension.tenant}: failed: {redact(str(exc))}", messages.ERROR
                 )
+                continue
+            if result.ok:
+                took = f"{result.elapsed_ms:.0f} ms"
+                self.message_user(request, f"{extension.tenant}: OK ({result.message}, {took})")
             else:
+                problem = PROBLEMS.get(result.problem, result.problem)
                 self.message_user(
-                    request, f"{extension.tenant}: OK ({result.get('detail', 'connected')})"
+                    request, f"{extension.tenant}: {problem}: {result.message}", messages.ERROR
                 )
+
+
+# What "Test connection" found, in an operator's words (client/connection.py).
+PROBLEMS = {
+    "wrong_credentials": "wrong credentials",
+    "inactive_user": "API user inactive",
+    "forbidden": "missing role or store access",
+    "unreachable": "Omnium unreachable",
+    "error": "failed",
+}
 
 
 @admin.register(StoreExtension)
@@ -299,6 +338,4 @@ class StoreExtensionAdmin(admin.ModelAdmin):
     @admin.display(description="Omnium id in use")
     def omnium_id_in_use(self, obj: StoreExtension) -> str:
         """What outbound calls send and inbound orders are matched by (set or derived)."""
-        from ..host import get_adapter
-
         return get_adapter().omnium_store_id(obj.store)

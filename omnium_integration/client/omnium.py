@@ -29,9 +29,12 @@ from typing import Any
 
 import requests
 
+from .. import metrics, stopping
 from ..conf import app_settings
 from ..exceptions import DuplicateGoodsReception, PermanentError, RetryableError
 from ..models import TenantExtension
+from .connection import ConnectionCheck, test_connection
+from .credentials import refused
 from .http import (
     USER_AGENT,
     duplicate_reception_ids,
@@ -269,21 +272,12 @@ class OmniumClient:
 
     # ------------------------------------------------------------------ operations
 
-    def check(self) -> dict:
-        """Fetch a new token (the credentials as stored now are tested, not a token cached
-        from before they changed) and call ``GET /api/Health``; for ``omnium_check`` and the
-        admin's "Test connection"."""
-        started = time.monotonic()
-        token = self.tokens.fetch()
-        health = self._call("GET", "/api/Health")
-        elapsed = (time.monotonic() - started) * 1000
-        return {
-            "ok": True,
-            "base_url": self.base_url,
-            "token_renewal_due": token.renew_at.isoformat(timespec="seconds"),
-            "health": health,
-            "detail": f"token valid, /api/Health answered in {elapsed:.0f} ms",
-        }
+    def check(self) -> ConnectionCheck:
+        """A new token and one authenticated read call (see :mod:`.connection`)."""
+        extension = TenantExtension.objects.select_related("tenant").get(pk=self.extension_pk)
+        result = test_connection(extension, self.session)
+        self.tokens.forget()  # the row holds the new token (or the refusal) now
+        return result
 
     # --------------------------------------------------------------------- transport
 
@@ -316,6 +310,7 @@ class OmniumClient:
                 if response.status_code != 401 or obtained:
                     break
             if response.status_code == 401:
+                refused(self.extension_pk, "Omnium refused a token it had just issued (401).")
                 raise PermanentError(
                     f"Omnium refused a renewed token (401) on {method} {path}: the API "
                     "user is probably deactivated (Omnium: Configuration > Authorization > "
@@ -328,9 +323,9 @@ class OmniumClient:
     def _send(self, method, path, params, data, headers, token: Token, bulk) -> requests.Response:
         connect, read = float(app_settings.CONNECT_TIMEOUT), float(app_settings.READ_TIMEOUT)
         started = time.monotonic()
-        failure = ""
+        failure = outcome = ""
         try:
-            with self._slots(bulk, timeout=connect + read):
+            with self._slots(bulk, timeout=connect + read), stopping.interruptible():
                 response = self.session.request(
                     method,
                     self.base_url + path,
@@ -342,15 +337,19 @@ class OmniumClient:
         except SlotTimeout:
             failure = f"every Omnium call slot of the tenant stayed busy for {connect + read:.0f}s."
         except requests.ConnectTimeout:
-            failure = "connecting to Omnium timed out."
+            failure, outcome = "connecting to Omnium timed out.", "timeout"
         except requests.ReadTimeout:
-            failure = f"Omnium did not answer within {read:g}s."
+            failure, outcome = f"Omnium did not answer within {read:g}s.", "timeout"
         except requests.RequestException as exc:
             failure = f"connection to Omnium failed ({root_cause(exc)})."
+            outcome = "connection_error"
         # Raised after the except block: requests' error holds the request, whose headers
         # carry the token, and must not travel with ours as its cause or context.
         if failure:
+            if outcome:
+                metrics.omnium_call(method, path, outcome, time.monotonic() - started)
             raise RetryableError(f"{method} {path}: {failure}")
+        metrics.omnium_call(method, path, response.status_code, time.monotonic() - started)
         logger.debug(
             "%s %s -> %s in %.0f ms",
             method,

@@ -38,6 +38,7 @@ import base64
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +49,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from oauthlib.oauth2.rfc6749.parameters import parse_token_response
 from oauthlib.oauth2.rfc6749.tokens import prepare_bearer_headers
 
+from .. import metrics
 from ..conf import app_settings
 from ..exceptions import ConfigurationError, PermanentError, RetryableError
 from ..models.tenants import TenantExtension, bearer_token_problem, token_renewal_time
@@ -131,12 +133,16 @@ def jwt_expiry(token: str) -> datetime | None:
 def fetch_token(session: requests.Session, base_url: str, credentials: Credentials) -> Token:
     """Ask Omnium for a new token. Errors say what happened, never with the URL in them."""
     obtained_at = timezone.now()
+    started = time.monotonic()
     response, failure = _post_token(session, base_url, credentials)
     # Raised here, after the except block, so requests' error (its URL holds the secret)
     # is neither the cause nor the context of ours.
     if response is None:
+        outcome = "timeout" if failure == TIMED_OUT else "connection_error"
+        metrics.omnium_call("POST", TOKEN_PATH, outcome, time.monotonic() - started)
         raise RetryableError(f"Omnium's token endpoint {failure}.")
     status = response.status_code
+    metrics.omnium_call("POST", TOKEN_PATH, status, time.monotonic() - started)
     if status in (400, 401, 403):
         raise PermanentError(
             f"Omnium refused the tenant's client credentials ({status}): check "
@@ -155,6 +161,9 @@ def fetch_token(session: requests.Session, base_url: str, credentials: Credentia
     return _parse_token(response.text, obtained_at, response.headers.get("Content-Type", ""))
 
 
+TIMED_OUT = "did not answer in time"
+
+
 def _post_token(
     session: requests.Session, base_url: str, credentials: Credentials
 ) -> tuple[requests.Response | None, str]:
@@ -171,7 +180,7 @@ def _post_token(
             timeout=(app_settings.CONNECT_TIMEOUT, app_settings.READ_TIMEOUT),
         )
     except requests.Timeout:
-        return None, "did not answer in time"
+        return None, TIMED_OUT
     except requests.RequestException as exc:
         return None, f"could not be reached ({type(exc).__name__})"
     return response, ""
@@ -270,6 +279,11 @@ class TokenCache:
             return token
         return self._refresh(stale=None)[0]
 
+    def forget(self) -> None:
+        """Drop this process's copy; the next call reads the row (after a connection test)."""
+        with self._lock:
+            self._token = None
+
     def renew(self, stale: Token) -> tuple[Token, bool]:
         """A token other than ``stale``: another worker's newer one, or a new one.
 
@@ -288,6 +302,16 @@ class TokenCache:
             return self._token
 
     def _refresh(self, stale: str | None) -> tuple[Token, bool]:
+        try:
+            return self._refresh_locked(stale)
+        except PermanentError as exc:
+            if exc.status_code in (400, 401, 403):  # the credentials, not the moment
+                from .credentials import refused
+
+                refused(self.extension_pk, str(exc))
+            raise
+
+    def _refresh_locked(self, stale: str | None) -> tuple[Token, bool]:
         with self._lock:
             if self._token is not None and self._token.usable_instead_of(stale):
                 return self._token, False
@@ -316,11 +340,9 @@ class TokenCache:
                 "OMNIUM_CLIENT_SECRET on its Omnium extension."
             )
         token = fetch_token(self.session, self.base_url, Credentials.of(extension))
-        TenantExtension.objects.filter(pk=self.extension_pk).update(
-            token=token.access_token,
-            token_expires_at=token.expires_at,
-            token_obtained_at=token.obtained_at,
-        )
+        from .credentials import store_token
+
+        store_token(self.extension_pk, token)
         logger.info(
             "Obtained a new Omnium token for tenant extension %s (renewal due %s).",
             self.extension_pk,

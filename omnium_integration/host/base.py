@@ -36,7 +36,7 @@ class BaseAdapter:
 
         Operators and URLs name tenants this way: the webhook URL, ``--tenant``.
         """
-        return TenantExtension.objects.filter(tenant__uid=tenant_key).first()
+        return TenantExtension.objects.without_secrets().filter(tenant__uid=tenant_key).first()
 
     def tenant_key(self, extension: TenantExtension) -> str:
         """What names the extension's Flow tenant (the inverse of ``extension_for_tenant``)."""

@@ -315,7 +315,8 @@ def _record_failure(leased_rows: QuerySet, r: AttemptResult) -> bool:
     if r.outcome == AttemptOutcome.RETRY:
         status: Any = JobStatus.PENDING
         common["next_attempt_at"] = r.next_attempt_at
-    elif r.outcome == AttemptOutcome.WAITING:  # not a failure: the retry table stays put
+    elif r.outcome in (AttemptOutcome.WAITING, AttemptOutcome.INTERRUPTED):
+        # Not a failure: the retry table stays put (a dependency, or a worker stopping).
         status = JobStatus.PENDING
         common["next_attempt_at"] = r.next_attempt_at
         del common["failures"]
@@ -334,7 +335,7 @@ def _report(r: AttemptResult) -> None:
     if r.outcome == AttemptOutcome.SUCCEEDED:
         logger.info("job succeeded", extra=extra)
         signals.job_succeeded.send(ExternalSyncJob, job=r.job, result=r.result)
-    elif r.outcome in (AttemptOutcome.RETRY, AttemptOutcome.WAITING):
+    elif r.outcome in (AttemptOutcome.RETRY, AttemptOutcome.WAITING, AttemptOutcome.INTERRUPTED):
         logger.warning("job will retry at %s: %s", r.next_attempt_at, r.error, extra=extra)
     else:
         logger.error("job failed: %s", r.error, extra=extra)

@@ -68,3 +68,8 @@ def get_handler(kind: str) -> HandlerSpec:
         return _handlers[str(kind)]
     except KeyError:
         raise ConfigurationError(f"No handler is registered for job kind {kind!r}.") from None
+
+
+def known_kinds() -> list[str]:
+    """Every registered job kind (for validating what operators type)."""
+    return sorted(_handlers)

@@ -16,9 +16,16 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from .. import metrics, stopping
 from ..conf import app_settings
-from ..enums import AttemptOutcome
-from ..exceptions import LeaseLost, PermanentError, RetryableError, WaitingForDependency
+from ..enums import AttemptOutcome, Direction
+from ..exceptions import (
+    LeaseLost,
+    PermanentError,
+    RetryableError,
+    WaitingForDependency,
+    WorkerStopping,
+)
 from ..models import ExternalSyncJob
 from ..redaction import redact
 from . import clock, registry
@@ -59,6 +66,10 @@ def execute(job: ExternalSyncJob) -> AttemptResult:
         result = spec.func(job) or {}
     except LeaseLost as exc:
         return done(AttemptOutcome.LEASE_LOST, error=str(exc))
+    except WorkerStopping as exc:  # SIGTERM: back to pending at once (see stopping.py)
+        result = done(AttemptOutcome.INTERRUPTED, error=str(exc))
+        result.next_attempt_at = result.finished_at
+        return result
     except WaitingForDependency as exc:
         result = done(AttemptOutcome.WAITING, error=redact(str(exc)))
         result.next_attempt_at = result.finished_at + clock.scaled(app_settings.DEPENDENCY_WAIT)
@@ -116,6 +127,8 @@ class DrainStats:
                 self.succeeded += 1
             elif r.outcome in (AttemptOutcome.RETRY, AttemptOutcome.WAITING):
                 self.retried += 1
+            elif r.outcome == AttemptOutcome.INTERRUPTED:
+                self.released += 1
             else:
                 self.failed += 1
         self.lost += attempted - len(recorded)
@@ -141,7 +154,7 @@ def drain(
     deadline = time.monotonic() + time_budget if time_budget else None
     stats = DrainStats()
     seconds_per_job: float | None = None  # a moving average of this drain's batches
-    while max_jobs is None or stats.claimed < max_jobs:
+    while (max_jobs is None or stats.claimed < max_jobs) and not stopping.requested():
         limit = batch_size or _claim_size(seconds_per_job)
         if max_jobs is not None:
             limit = min(limit, max_jobs - stats.claimed)
@@ -191,6 +204,9 @@ def _run_batch(batch: Claim, stats: DrainStats, deadline: float | None) -> None:
     last_flush = time.monotonic()
     for index, job in enumerate(batch.jobs):
         out_of_time = deadline is not None and time.monotonic() >= deadline
+        if stopping.requested():  # SIGTERM: give back what has not started
+            stats.released += release(batch, batch.jobs[index:])
+            break
         # Leave half the lease for the job itself: a slow Omnium must not let the lease
         # run out under a job that has not even started.
         lease_left = (job.lease_expires_at - clock.now()).total_seconds()
@@ -205,6 +221,17 @@ def _run_batch(batch: Claim, stats: DrainStats, deadline: float | None) -> None:
             result.outcome != AttemptOutcome.SUCCEEDED
             or time.monotonic() - last_flush >= FLUSH_INTERVAL
         ):
-            stats.add(finish(batch, pending), len(pending))
+            _finish(batch, pending, stats)
             pending, last_flush = [], time.monotonic()
-    stats.add(finish(batch, pending), len(pending))
+    _finish(batch, pending, stats)
+
+
+def _finish(batch: Claim, results: list[AttemptResult], stats: DrainStats) -> None:
+    recorded = finish(batch, results)
+    stats.add(recorded, len(results))
+    kept = {r.job.pk for r in recorded}
+    for r in results:
+        outcome = r.outcome if r.job.pk in kept else AttemptOutcome.LEASE_LOST
+        metrics.job_attempt(r.job.queue, r.job.kind, outcome)
+        if outcome == AttemptOutcome.SUCCEEDED and r.job.direction == Direction.OUTBOUND:
+            metrics.outbound_synced(r.job.kind, r.job.created_at, r.finished_at)

@@ -14,6 +14,9 @@ class ExportOptions:
     tenant_uid: str = ""
     # OMNIUM_DEFAULT_SHIPPING_METHOD_ID: the shipment's method when Flow names none.
     default_shipping_method_id: str = ""
+    # The POS_SHIPPING_METHOD setting: the method when neither the order nor the tenant
+    # names one ("": such a sale is refused).
+    fallback_shipping_method: str = "InStore"
     # OMNIUM_CUSTOMER_MARKET_GROUP_ID and OMNIUM_CUSTOMER_LOYALTY_ID_PROPERTY_KEY.
     customer_market_group_id: str = ""
     loyalty_id_property_key: str = ""

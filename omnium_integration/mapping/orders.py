@@ -80,14 +80,19 @@ def market_id(order: OrderRecord) -> str:
 
 
 def shipping_method_of(order: OrderRecord, options: ExportOptions) -> str:
-    """The sale's shipping method, else ``OMNIUM_DEFAULT_SHIPPING_METHOD_ID``; a sale with
-    neither is refused rather than sent without one (docs/decisions.md)."""
-    method = order.shipping_method_id or options.default_shipping_method_id
+    """The sale's shipping method, else ``OMNIUM_DEFAULT_SHIPPING_METHOD_ID``, else the
+    ``POS_SHIPPING_METHOD`` setting (docs/decisions.md#the-shipping-method-of-a-pos-sale).
+    With none of them the sale is refused, never sent without one."""
+    method = (
+        order.shipping_method_id
+        or options.default_shipping_method_id
+        or options.fallback_shipping_method
+    )
     if not method:
         raise ConfigurationError(
-            f"Order {order.uid} names no shipping method and the tenant has no "
-            "OMNIUM_DEFAULT_SHIPPING_METHOD_ID: set it on the tenant's Omnium extension, "
-            "then retry the job. Nothing was sent."
+            f"Order {order.uid} names no shipping method, the tenant has no "
+            "OMNIUM_DEFAULT_SHIPPING_METHOD_ID and POS_SHIPPING_METHOD is empty: set the "
+            "parameter on the tenant's Omnium extension, then retry the job. Nothing was sent."
         )
     return method
 

@@ -1,4 +1,6 @@
+from .alerts import Alert, AlertKind
 from .credential_changes import CredentialChange
+from .deliveries import RefusedDelivery
 from .identities import OmniumIdentity
 from .imports import ImportedOrder
 from .inbound_events import InboundEvent
@@ -9,6 +11,8 @@ from .webhook_secrets import WebhookSecret
 
 __all__ = [
     "CredentialChange",
+    "Alert",
+    "AlertKind",
     "ExternalSyncJob",
     "ImportedOrder",
     "InboundEvent",
@@ -16,6 +20,7 @@ __all__ = [
     "JobSource",
     "OmniumIdentity",
     "PendingStockChange",
+    "RefusedDelivery",
     "StoreExtension",
     "TenantExtension",
     "WebhookSecret",

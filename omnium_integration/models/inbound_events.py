@@ -24,6 +24,9 @@ class InboundEvent(models.Model):
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=20, choices=EventOutcome.choices)
+    reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the event started no import, if it did not."
+    )
     job = models.ForeignKey(
         "omnium_integration.ExternalSyncJob",
         null=True,

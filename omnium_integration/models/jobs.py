@@ -22,6 +22,12 @@ class JobSource(models.TextChoices):
 
 
 class ExternalSyncJobQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        """Every bulk UPDATE stamps ``updated_at``: ``auto_now`` only acts on ``save()``,
+        and the engine changes jobs with UPDATEs only (claim, finish, release...)."""
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
     def active(self) -> ExternalSyncJobQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 

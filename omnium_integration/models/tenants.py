@@ -68,8 +68,8 @@ class TenantExtensionQuerySet(models.QuerySet):
 class TenantExtension(models.Model):
     """Flow's tenant-level "Omnium" extension: activation flag and its parameters.
 
-    Field verbose names carry Flow's parameter keys (``OMNIUM_*``) so operators find
-    them under the names Flow's documentation uses.
+    Each parameter is labelled for what it does; its help text starts with Flow's key
+    (``OMNIUM_*``), so operators also find it under the name Flow's documentation uses.
     """
 
     tenant = models.OneToOneField(
@@ -91,35 +91,71 @@ class TenantExtension(models.Model):
     token = EncryptedTextField("OMNIUM_TOKEN", blank=True, editable=False)
     token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     token_obtained_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # --- behaviour parameters -------------------------------------------------------------
+    # --- behaviour parameters: label = what it is, help text = Flow's key and what it does
     default_shipping_method_id = models.CharField(
-        "OMNIUM_DEFAULT_SHIPPING_METHOD_ID", max_length=200, blank=True
+        "Default shipping method",
+        max_length=200,
+        blank=True,
+        help_text="OMNIUM_DEFAULT_SHIPPING_METHOD_ID. Sent as shippingMethodId and "
+        "shippingMethodName of a POS order's shipment when the Flow order names no method.",
     )
     click_collect_orderhandling_uid = models.CharField(
-        "OMNIUM_CLICK_COLLECT_ORDERHANDLING_UID", max_length=200, blank=True
+        "Click & Collect handling",
+        max_length=200,
+        blank=True,
+        help_text="OMNIUM_CLICK_COLLECT_ORDERHANDLING_UID. The Flow handling task attached to "
+        "Click & Collect orders imported from Omnium (on create, and on update if missing). "
+        "Empty: none.",
     )
     online_order_handling_uid = models.CharField(
-        "OMNIUM_ONLINE_ORDER_HANDLING_UID", max_length=200, blank=True
+        "Online order handling",
+        max_length=200,
+        blank=True,
+        help_text="OMNIUM_ONLINE_ORDER_HANDLING_UID. The Flow handling task attached to "
+        "online orders imported from Omnium. Empty: none.",
     )
     click_collect_expiry_days = models.PositiveSmallIntegerField(
-        "OMNIUM_CLICK_COLLECT_EXPIRY_DAYS",
+        "Click & Collect pickup days",
         null=True,
         blank=True,
-        help_text="Working days (Monday to Friday) until a Click & Collect pickup deadline.",
+        help_text="OMNIUM_CLICK_COLLECT_EXPIRY_DAYS. Working days (Monday to Friday) until the "
+        "pickup deadline of a new Click & Collect order when Omnium gives none.",
     )
     include_main_package_in_order_items = models.BooleanField(
-        "OMNIUM_INCLUDE_MAIN_PACKAGE_IN_ORDER_ITEMS", default=False
+        "Import package lines",
+        default=False,
+        help_text="OMNIUM_INCLUDE_MAIN_PACKAGE_IN_ORDER_ITEMS. Off: only a package's "
+        "components become lines of an imported order. On: the package line too, with its "
+        "components linked to it.",
     )
     customer_market_group_id = models.CharField(
-        "OMNIUM_CUSTOMER_MARKET_GROUP_ID", max_length=200, blank=True
+        "Customer market group",
+        max_length=200,
+        blank=True,
+        help_text="OMNIUM_CUSTOMER_MARKET_GROUP_ID. Sent as marketGroupId on every customer "
+        "created or updated in Omnium.",
     )
     customer_loyalty_id_property_key = models.CharField(
-        "OMNIUM_CUSTOMER_LOYALTY_ID_PROPERTY_KEY", max_length=200, blank=True
+        "Loyalty id key",
+        max_length=200,
+        blank=True,
+        help_text="OMNIUM_CUSTOMER_LOYALTY_ID_PROPERTY_KEY. The external-id provider (e.g. "
+        "Voyado) under which a customer's loyalty id goes to Omnium and is read back.",
     )
     send_order_receipt_to_omnium = models.BooleanField(
-        "OMNIUM_SEND_ORDER_RECEIPT_TO_OMNIUM", default=False
+        "Send receipts as invoices",
+        default=False,
+        help_text="OMNIUM_SEND_ORDER_RECEIPT_TO_OMNIUM. On: every settled receipt goes to "
+        "Omnium as an invoice with its PDF. Off: receipts stay in Flow.",
     )
-    property_prefix = models.CharField("OMNIUM_PROPERTY_PREFIX", max_length=50, default="flow")
+    property_prefix = models.CharField(
+        "Property prefix",
+        max_length=50,
+        default="flow",
+        help_text="OMNIUM_PROPERTY_PREFIX. Put before every property the integration writes "
+        "on Omnium orders, customers and invoices (flowOrderUid...); only those are changed "
+        "later, and they say which Omnium objects are Flow's.",
+    )
     # --- the integration's own parameter (not one of Flow's twelve) ------------------------
     id_prefix = models.CharField(
         "Omnium id prefix",
@@ -137,6 +173,10 @@ class TenantExtension(models.Model):
         blank=True,
         help_text="Leave empty for the default (production) API; set it for test/dev tenants.",
     )
+    # Written by the client when Omnium refuses the credentials (the token call, or a token
+    # just obtained); cleared by the next token obtained. Health and alerts read it.
+    credentials_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    credentials_error = models.CharField(max_length=500, blank=True, editable=False)
     # Safety-net poll: Omnium orders modified at or after this instant are not yet known.
     poll_watermark = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -202,7 +242,7 @@ class StoreExtension(models.Model):
         related_name="omnium_extension",
     )
     flow_stock_master = models.BooleanField(
-        "OMNIUM_FLOW_STOCK_MASTER",
+        "Flow is stock master (OMNIUM_FLOW_STOCK_MASTER)",
         default=False,
         help_text="On: Flow is stock master and sends this store's stock to Omnium. "
         "Off: Omnium is stock master and pushes stock to Flow.",

@@ -40,6 +40,7 @@ def export_options(extension: TenantExtension) -> ExportOptions:
         property_prefix=extension.property_prefix,
         tenant_uid=get_adapter().tenant_key(extension),
         default_shipping_method_id=extension.default_shipping_method_id,
+        fallback_shipping_method=app_settings.POS_SHIPPING_METHOD,
         customer_market_group_id=extension.customer_market_group_id,
         loyalty_id_property_key=extension.customer_loyalty_id_property_key,
         pos_order_type=app_settings.POS_ORDER_TYPE,

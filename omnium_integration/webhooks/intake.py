@@ -94,6 +94,7 @@ def receive_event(
                 remote_addr=remote_addr,
                 webhook_secret=webhook_secret,
                 outcome=outcome,
+                reason=reason[:300],
                 job_id=job_id,
             )
     except IntegrityError:

@@ -19,8 +19,9 @@ code   error                why this code
        invalid_event,
        bad_content_length   a Content-Length that is not a number of bytes
 401    unauthorized         says exactly what is wrong in Omnium's event log; the three
-                            retries are cheap refusals (no body is read), and a secret
-                            being rotated right now may still match
+                            retries are cheap refusals (at most 1 KB of the body is read,
+                            to record the refusal), and a secret being rotated right now
+                            may still match
 403    tenant_inactive      the tenant is known and authenticated but switched off;
                             the delta poll catches up from its watermark once the
                             extension is active again
@@ -31,6 +32,9 @@ code   error                why this code
                             be decrypted (a key missing from ENCRYPTION_KEYS): retried,
                             as it should be
 =====  ===================  =========================================================
+
+Every refusal (4xx) is recorded as a ``RefusedDelivery`` (``refusals.py``), and every
+answer is counted in ``omnium_webhook_deliveries_total``.
 
 The view stores first and answers at once: no Omnium call, no Flow order work (the
 job does that). It opts out of ``ATOMIC_REQUESTS``: storing the event and its job is
@@ -54,14 +58,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .. import metrics
 from ..conf import app_settings
 from ..credentials import matching_webhook_secret
 from ..crypto import UnreadableSecret
 from ..enums import EventOutcome
 from ..host import get_adapter
+from ..models import TenantExtension
 from ..redaction import redact
 from .envelope import EventRejected, parse_event
 from .intake import receive_event
+from .refusals import record_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +97,10 @@ class OmniumEventView(APIView):
         view = super().as_view(**initkwargs)  # DRF's as_view is already csrf_exempt
         return login_not_required(transaction.non_atomic_requests(view))
 
+    extension: TenantExtension | None = None  # once the URL's tenant is known
+
     def post(self, request: Request, tenant_key: str) -> Response:
-        extension = get_adapter().extension_for_tenant(tenant_key)
+        extension = self.extension = get_adapter().extension_for_tenant(tenant_key)
         if extension is None:
             raise EventRejected(404, "unknown_tenant", "No Omnium extension for this tenant.")
         secret = matching_webhook_secret(extension, offered_secrets(request))
@@ -117,6 +126,14 @@ class OmniumEventView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, EventRejected):
+            record_refusal(
+                self.request,
+                str(self.kwargs.get("tenant_key", "")),
+                self.extension,
+                exc,
+                headers=stored_headers(self.request),
+                remote_addr=client_address(self.request),
+            )
             return error_response(exc.status, exc.error, exc.detail)
         if isinstance(exc, UnreadableSecret):
             # A deployment without the key the secrets were encrypted with: say so loudly
@@ -141,6 +158,11 @@ class OmniumEventView(APIView):
             return error_response(exc.status_code, exc.default_code, str(exc.detail))
         logger.exception("Omnium event failed unexpectedly")
         return error_response(500, "internal_error", "The event could not be processed.")
+
+    def finalize_response(self, request, response, *args: Any, **kwargs: Any):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        metrics.webhook_delivery(response.status_code)
+        return response
 
 
 def read_body(request: Request) -> bytes:

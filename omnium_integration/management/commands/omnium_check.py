@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.urls import reverse
 
 from omnium_integration.client import get_client
 from omnium_integration.conf import app_settings
 from omnium_integration.crypto import UnreadableSecret
 from omnium_integration.host import get_adapter
 from omnium_integration.models import TenantExtension
-from omnium_integration.redaction import redact
+from omnium_integration.webhooks.address import public_base_url_missing, webhook_url
 
 
 class Command(BaseCommand):
     help = (
-        "Per tenant: credentials, token, connectivity to Omnium, and the webhook URL and "
-        "header to configure in Omnium's event subscription. Exits 1 if any check fails."
+        "Per tenant: a new token with the stored credentials and one authenticated read "
+        "call to Omnium, and the webhook URL and header to configure in Omnium's event "
+        "subscription. Exits 1 if any check fails."
     )
 
     def add_arguments(self, parser):
@@ -51,15 +51,10 @@ class Command(BaseCommand):
     def check_tenant(self, extension, adapter, base_url: str, options) -> bool:
         key = adapter.tenant_key(extension)
         self.stdout.write(f"Tenant {key} ({'active' if extension.is_active else 'INACTIVE'})")
-        ok = self.check_connection(extension)
-        if not extension.default_shipping_method_id:
-            self.stdout.write(
-                "  parameters    MISSING: OMNIUM_DEFAULT_SHIPPING_METHOD_ID (POS sales that "
-                "name no shipping method fail)"
-            )
-            ok = False
-        path = reverse("omnium_integration:events", args=[key])
-        self.stdout.write(f"  webhook URL   {base_url}{path}  (POST, class Order)")
+        ok = self.check_connection(extension) and self.check_parameters(extension)
+        self.stdout.write(f"  webhook URL   {webhook_url(key, base_url=base_url)}  (POST)")
+        if not base_url:
+            self.stdout.write(f"  WARNING       {public_base_url_missing()} Or pass --base-url.")
         try:
             return self.check_webhook_secrets(extension, options) and ok
         except UnreadableSecret as exc:
@@ -77,16 +72,32 @@ class Command(BaseCommand):
                 "  credentials   MISSING: set OMNIUM_CLIENT_ID and OMNIUM_CLIENT_SECRET"
             )
             return False
-        self.stdout.write(f"  credentials   set (client id {extension.client_id})")
+        self.stdout.write("  credentials   set")
         self.stdout.write(f"  API           {extension.base_url}")
-        try:
-            result = get_client(extension).check()
-        except Exception as exc:  # every failure is reported, one line each
-            self.stdout.write(f"  connection    FAILED: {redact(str(exc)).splitlines()[0]}")
+        result = get_client(extension).check()
+        if not result.ok:
+            self.stdout.write(f"  connection    FAILED ({result.problem}): {result.message}")
             return False
-        self.stdout.write(f"  token         OK, renewal due {result['token_renewal_due']}")
-        self.stdout.write(f"  connection    OK ({result['detail']})")
+        due = result.token_renewal_due.isoformat(timespec="seconds")
+        self.stdout.write(f"  token         OK (new), renewal due {due}")
+        self.stdout.write(f"  connection    OK ({result.message} in {result.elapsed_ms:.0f} ms)")
         return True
+
+    def check_parameters(self, extension) -> bool:
+        if extension.default_shipping_method_id:
+            return True
+        fallback = app_settings.POS_SHIPPING_METHOD
+        if fallback:
+            self.stdout.write(
+                "  parameters    OMNIUM_DEFAULT_SHIPPING_METHOD_ID not set: POS sales that name "
+                f"no shipping method go with {fallback!r} (POS_SHIPPING_METHOD)"
+            )
+            return True
+        self.stdout.write(
+            "  parameters    MISSING: OMNIUM_DEFAULT_SHIPPING_METHOD_ID (POS sales that name no "
+            "shipping method fail, since POS_SHIPPING_METHOD is empty)"
+        )
+        return False
 
     def check_webhook_secrets(self, extension, options) -> bool:
         secrets = extension.webhook_secrets.usable().order_by("-number")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
 from omnium_integration.conf import app_settings
 from omnium_integration.enums import JobStatus, Queue
-from omnium_integration.health import queue_health
-from omnium_integration.jobs import clock, manager
+from omnium_integration.health import DEGRADED, DOWN, HealthReport, health_report
+from omnium_integration.host import get_adapter
+from omnium_integration.job_objects import describe
+from omnium_integration.jobs import manager, registry
 from omnium_integration.models import ExternalSyncJob
+from omnium_integration.retention import prune
 
 
 def _age(seconds: float | None) -> str:
@@ -24,8 +26,9 @@ def _age(seconds: float | None) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Summary of sync jobs per queue (exit 1 when a queue has overdue jobs), the failed "
-        "jobs with their reasons, or retry them."
+        "Health and jobs per queue and tenant: exit 1 when the health is degraded (failed "
+        "jobs, refused credentials) or down (overdue jobs). Also lists the failed jobs "
+        "with their reasons, retries them, or prunes old records."
     )
 
     def add_arguments(self, parser):
@@ -35,19 +38,30 @@ class Command(BaseCommand):
         action.add_argument(
             "--prune",
             action="store_true",
-            help="Delete succeeded jobs older than SUCCEEDED_RETENTION_DAYS.",
+            help="Delete records past their retention age (*_RETENTION_DAYS settings).",
         )
         parser.add_argument("--queue", choices=[q.value for q in Queue])
-        parser.add_argument("--kind")
+        parser.add_argument("--kind", help="Only jobs of this kind (e.g. order.export).")
         parser.add_argument("--limit", type=int, default=50)
         parser.add_argument("--json", action="store_true", help="Machine-readable output.")
+        parser.add_argument(
+            "--allow-degraded",
+            action="store_true",
+            help="Exit 0 when the health is only degraded (failed jobs, refused credentials); "
+            "still 1 when a queue is down.",
+        )
 
     def handle(self, *args, **options):
+        kind = options["kind"]
+        if kind and kind not in registry.known_kinds():
+            raise CommandError(
+                f"Unknown job kind {kind!r}; known: {', '.join(registry.known_kinds())}."
+            )
         failed = ExternalSyncJob.objects.filter(status=JobStatus.FAILED).order_by("-finished_at")
         if options["queue"]:
             failed = failed.filter(queue=options["queue"])
-        if options["kind"]:
-            failed = failed.filter(kind=options["kind"])
+        if kind:
+            failed = failed.filter(kind=kind)
         if options["failed"]:
             return self.list_failed(failed[: options["limit"]], options["json"])
         if options["retry_failed"]:
@@ -55,21 +69,24 @@ class Command(BaseCommand):
             self.stdout.write(f"{count} failed job(s) will run again now.")
             return None
         if options["prune"]:
-            cutoff = clock.now() - timedelta(days=app_settings.SUCCEEDED_RETENTION_DAYS)
-            deleted, _ = ExternalSyncJob.objects.filter(
-                status=JobStatus.SUCCEEDED, finished_at__lt=cutoff
-            ).delete()
-            self.stdout.write(f"Deleted {deleted} row(s) of succeeded jobs before {cutoff:%F}.")
+            self.stdout.write(f"Deleted {prune()}.")
             return None
-        return self.summary(options["json"])
+        report = health_report()
+        self.summary(report, options["json"])
+        return self.judge(report, options["allow_degraded"])
 
     def list_failed(self, jobs, as_json: bool) -> None:
+        jobs = list(jobs.select_related("extension__tenant"))
+        objects = describe(jobs)
+        adapter = get_adapter()
         rows = [
             {
                 "id": job.pk,
                 "queue": job.queue,
                 "kind": job.kind,
                 "object_id": job.object_id,
+                "object": str(objects[job.pk]),
+                "tenant": adapter.tenant_key(job.extension),
                 "attempts": job.attempts,
                 "status_code": job.last_status_code,
                 "reason": (job.last_error.splitlines() or [""])[0],
@@ -83,26 +100,32 @@ class Command(BaseCommand):
             self.stdout.write("No failed jobs.")
         for row in rows:
             self.stdout.write(
-                f"#{row['id']} {row['kind']} {row['object_id']} "
-                f"(attempts {row['attempts']}, HTTP {row['status_code'] or '-'}): {row['reason']}"
+                f"#{row['id']} {row['kind']} {row['object']} (tenant {row['tenant']}, "
+                f"attempts {row['attempts']}, HTTP {row['status_code'] or '-'}): {row['reason']}"
             )
 
-    def summary(self, as_json: bool) -> None:
-        report = queue_health()
+    def summary(self, report: HealthReport, as_json: bool) -> None:
         if as_json:
-            self.stdout.write(json.dumps([q.as_dict() for q in report], indent=2))
-        else:
-            header = f"{'queue':28} {'pending':>8} {'running':>8} {'failed':>7} "
-            self.stdout.write(header + f"{'oldest pending':>15} {'overdue':>8}  last success")
-            for q in report:
-                last = f"{q.last_success_at:%Y-%m-%d %H:%M:%S}" if q.last_success_at else "never"
-                self.stdout.write(
-                    f"{q.queue:28} {q.pending:>8} {q.running:>8} {q.failed:>7} "
-                    f"{_age(q.oldest_pending_age):>15} {_age(q.oldest_due_age):>8}  {last}"
-                )
-        stalled = [q.queue for q in report if not q.healthy]
-        if stalled:
-            raise CommandError(
-                f"jobs overdue by more than {app_settings.HEALTH_MAX_DUE_AGE}s on "
-                f"{', '.join(stalled)}: is the engine running?"
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
+            return
+        header = f"{'queue':28} {'pending':>8} {'running':>8} {'failed':>7} "
+        self.stdout.write(header + f"{'oldest pending':>15} {'overdue':>8}  last success")
+        for q in report.queues:
+            last = f"{q.last_success_at:%Y-%m-%d %H:%M:%S}" if q.last_success_at else "never"
+            self.stdout.write(
+                f"{q.queue:28} {q.pending:>8} {q.running:>8} {q.failed:>7} "
+                f"{_age(q.oldest_pending_age):>15} {_age(q.oldest_due_age):>8}  {last}"
             )
+        self.stdout.write(f"status: {report.status}")
+        for reason in report.reasons:
+            self.stdout.write(f"  {reason}")
+
+    def judge(self, report: HealthReport, allow_degraded: bool) -> None:
+        if report.status == DOWN:
+            down = [q.queue for q in report.queues if q.status == DOWN]
+            raise CommandError(
+                f"down: jobs overdue by more than {app_settings.HEALTH_MAX_DUE_AGE}s on "
+                f"{', '.join(down)}: is the engine running? ({'; '.join(report.reasons)})"
+            )
+        if report.status == DEGRADED and not allow_degraded:
+            raise CommandError(f"degraded: {'; '.join(report.reasons)}")

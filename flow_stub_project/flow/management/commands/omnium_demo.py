@@ -22,6 +22,7 @@ import time
 from decimal import Decimal
 
 import requests
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -32,6 +33,7 @@ from omnium_sandbox import OmniumSandbox
 from flow_stub_project import devstack
 from flow_stub_project.flow.api.authentication import new_api_token
 from flow_stub_project.flow.models import Customer, Order, Store, Tenant
+from omnium_integration.conf import app_settings
 from omnium_integration.enums import JobStatus
 from omnium_integration.health import queue_health
 from omnium_integration.models import ExternalSyncJob, StoreExtension, TenantExtension
@@ -67,6 +69,12 @@ class Command(BaseCommand):
             self.extension.api_base_url = self.sandbox.url
             self.extension.save()
             self.flow = devstack.FlowServer(port=options["port"]).start()
+            # The admin shows the webhook URL on this server's address.
+            settings.OMNIUM_INTEGRATION = {
+                **settings.OMNIUM_INTEGRATION,
+                "PUBLIC_BASE_URL": self.flow.url,
+            }
+            app_settings.reload()
             events_url = self.flow.url + reverse("omnium_integration:events", args=[TENANT])
             self.sandbox.subscribe(
                 events_url,
