@@ -123,6 +123,8 @@ OMNIUM_INTEGRATION = {
     "ORDER_MODEL": "flow.Order",
     "ORDER_RECEIPT_MODEL": "flow.OrderReceipt",
     "RECEIVEMENT_MODEL": "flow.Receivement",
+    # The stub runs no nightly reconciliation; `manage.py omnium_reconcile` runs one.
+    "RECONCILE_NIGHTLY": False,
 }
 if os.environ.get("OMNIUM_API_BASE_URL"):
     OMNIUM_INTEGRATION["API_BASE_URL"] = os.environ["OMNIUM_API_BASE_URL"]

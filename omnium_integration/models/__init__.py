@@ -2,6 +2,7 @@ from .identities import OmniumIdentity
 from .imports import ImportedOrder
 from .inbound_events import InboundEvent
 from .jobs import ExternalSyncJob, JobAttempt, JobSource
+from .reconciliation import ReconciliationRun
 from .stock import PendingStockChange
 from .tenants import StoreExtension, TenantExtension
 
@@ -13,6 +14,7 @@ __all__ = [
     "JobSource",
     "OmniumIdentity",
     "PendingStockChange",
+    "ReconciliationRun",
     "StoreExtension",
     "TenantExtension",
 ]
