@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from io import StringIO
 
 from django.core.management import call_command
 from django.utils import timezone
 
-from omnium_integration.enums import ACTIVE_STATUSES, Queue
+from omnium_integration.enums import ACTIVE_STATUSES, IdentityKind, Queue
+from omnium_integration.host import get_adapter
 from omnium_integration.jobs import worker
-from omnium_integration.models import ExternalSyncJob, ReconciliationRun
+from omnium_integration.mapping.orders import pos_order
+from omnium_integration.models import ExternalSyncJob, OmniumIdentity, ReconciliationRun
 from omnium_integration.reconcile.context import Period
 from omnium_integration.reconcile.run import reconcile
+from omnium_integration.sync.outbound import export_options
+from omnium_integration.transform import sanitize_uid
+from tests.flow_factories import completed_sales
 
 HOUR = timedelta(hours=1)
 
@@ -70,3 +76,27 @@ def difference(run_: ReconciliationRun, kind: str, who: str) -> dict:
         and who in ((d["flow"] or {}).get("uid"), (d["omnium"] or {}).get("id"))
     ]
     return match
+
+
+def seed_in_sync(store, extension, sandbox, count: int) -> None:
+    """``count`` completed sales in Flow and the same sales in Omnium, as if their jobs had
+    run: the documents the export sends, their map rows confirmed. No job, no HTTP."""
+    orders = completed_sales(store, count)
+    records = get_adapter().orders_for_export(store.tenant_id, [o.pk for o in orders])
+    options = export_options(extension)
+    rows = []
+    with sandbox.lock:
+        for record in records.values():
+            omnium_id = sanitize_uid(record.uid)
+            sandbox.state.add_order(pos_order(replace(record, omnium_id=omnium_id), options))
+            rows.append(
+                OmniumIdentity(
+                    extension=extension,
+                    kind=IdentityKind.ORDER,
+                    flow_ref=str(record.pk),
+                    flow_uid=record.uid,
+                    omnium_id=omnium_id,
+                    confirmed_at=timezone.now(),
+                )
+            )
+    OmniumIdentity.objects.bulk_create(rows, batch_size=500)

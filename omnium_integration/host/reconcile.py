@@ -127,12 +127,12 @@ class ReconcileAdapterMixin:
     def linked_customers(
         self, tenant_id: Any, since: datetime, until: datetime
     ) -> list[CustomerRecord]:
-        """Customers Flow has linked to Omnium (an ``external_id``) changed in the period."""
-        customers = (
-            get_customer_model()
-            .objects.select_related("tenant")
-            .filter(tenant_id=tenant_id, last_modified_at__gte=since, last_modified_at__lt=until)
-        )
+        """Customers Flow has linked to Omnium (an ``external_id``) that changed in the
+        period, or bought in it (a change by ``queryset.update`` moves no timestamp)."""
+        bought = self.pos_orders_in_period(tenant_id, since, until).values("customer_id")
+        changed = Q(last_modified_at__gte=since, last_modified_at__lt=until)
+        customers = get_customer_model().objects.select_related("tenant")
+        customers = customers.filter(changed | Q(pk__in=bought), tenant_id=tenant_id)
         return [self.customer_record(c) for c in customers.exclude(external_id="")]  # type: ignore[attr-defined]
 
     def customers_by_pk(self, tenant_id: Any, pks: Iterable[Any]) -> list[CustomerRecord]:

@@ -21,13 +21,13 @@ def _midnight(day: date, zone: tzinfo) -> datetime:
 
 def bound(value: str, zone: tzinfo, *, end: bool) -> datetime:
     """One end of a period from ``value`` (a date or a date-time)."""
-    moment = parse_datetime(value)
-    if moment is not None:
-        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
     day = parse_date(value)
-    if day is None:
+    if day is not None:
+        return _midnight(day + timedelta(days=1) if end else day, zone)
+    moment = parse_datetime(value)
+    if moment is None:
         raise ValueError(f"{value!r} is neither a date (2026-11-01) nor a date-time.")
-    return _midnight(day + timedelta(days=1) if end else day, zone)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def period_between(since: str, until: str | None, zone: tzinfo, now: datetime) -> Period:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..client import get_client
@@ -74,13 +74,14 @@ def reconcile(
 ) -> ReconciliationRun:
     """Compare, store the run (and heal). A failure is stored on the run, then raised."""
     try:
-        run = ReconciliationRun.objects.create(
-            extension=extension,
-            period_start=period.since,
-            period_end=period.until,
-            trigger=trigger,
-            triggered_by=user,
-        )
+        with transaction.atomic():  # a savepoint: the caller's transaction survives
+            run = ReconciliationRun.objects.create(
+                extension=extension,
+                period_start=period.since,
+                period_end=period.until,
+                trigger=trigger,
+                triggered_by=user,
+            )
     except IntegrityError:
         raise RunExists(f"Extension {extension.pk} has its run of {period} already.") from None
     try:
