@@ -16,7 +16,6 @@ from omnium_integration.mapping.records import (
     CustomerKind,
     CustomerRecord,
     OrderKind,
-    OrderLineRecord,
     OrderState,
 )
 from omnium_integration.reconcile.compare_orders import (
@@ -28,6 +27,7 @@ from omnium_integration.reconcile.compare_records import compare_customer, compa
 from omnium_integration.reconcile.dates import period_between, previous_day
 from omnium_integration.reconcile.differences import Kind
 from omnium_integration.reconcile.facts import (
+    FlowLine,
     FlowOrder,
     FlowReceipt,
     Imported,
@@ -43,7 +43,7 @@ NOON = datetime(2026, 3, 6, 12, tzinfo=UTC)
 
 def flow_sale(*lines, state=OrderState.COMPLETED, kind=OrderKind.SALE, pk=1, uid="POS-1"):
     records = tuple(
-        OrderLineRecord(uid=str(n), sku=sku, quantity=Decimal(q), unit_price=price, discount=off)
+        FlowLine(uid=str(n), sku=sku, quantity=Decimal(q), unit_price=price, discount=off)
         for n, (sku, q, price, off) in enumerate(lines, start=1)
     )
     return FlowOrder(pk, uid, kind, state, "", "oslo", records)
@@ -167,7 +167,7 @@ def test_a_return_form_is_compared_with_what_the_return_sends():
         OrderState.COMPLETED,
         "",
         "oslo",
-        (OrderLineRecord("1", "A", Decimal(-1), 1000, -33, original_line_uid="1"),),
+        (FlowLine("1", "A", Decimal(-1), 1000, -33, original_line_uid="1"),),
         original_pk=1,
     )
     form = {"rmaNumber": "RET1", "lineItems": [line("1", "A", 1, 10)], "creditAmount": "9.67"}

@@ -16,8 +16,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from ..conf import get_customer_model, get_order_model, get_order_receipt_model
-from ..mapping.records import CustomerRecord, OrderKind, OrderLineRecord, OrderState
-from ..reconcile.facts import FlowOrder, FlowReceipt
+from ..mapping.records import CustomerRecord, OrderKind, OrderState
+from ..reconcile.facts import FlowLine, FlowOrder, FlowReceipt
 
 ORDER_FIELDS = ("pk", "uid", "type", "state", "external_id", "original_order_id")
 ORDER_FIELDS += ("completed_at", "cancelled_at", "store__uid")
@@ -27,7 +27,7 @@ LINE_FIELDS += ("original_line__uid", "package_parent__uid")
 
 def chunked(values: Iterable[Any], size: int | None = None) -> Iterator[list[Any]]:
     """``values`` in lists small enough for one ``IN (…)`` on this database."""
-    size = size or min(connection.features.max_query_params or 5000, 5000) - 10
+    size = size or min(connection.features.max_query_params or 2000, 2000) - 10
     chunk: list[Any] = []
     for value in values:
         chunk.append(value)
@@ -82,7 +82,7 @@ class ReconcileAdapterMixin:
 
     def order_facts(self, orders: QuerySet) -> dict[int, FlowOrder]:
         """The orders of ``orders`` with their lines, by primary key: two queries."""
-        lines: dict[int, list[OrderLineRecord]] = {}
+        lines: dict[int, list[FlowLine]] = {}
         line_rows = (
             get_order_model()
             ._meta.get_field("lines")
@@ -90,19 +90,8 @@ class ReconcileAdapterMixin:
             .order_by("order_id", "pk")
             .values_list(*LINE_FIELDS)
         )
-        for order_id, uid, sku, quantity, price, discount, external, original, parent in line_rows:
-            lines.setdefault(order_id, []).append(
-                OrderLineRecord(
-                    uid=uid,
-                    sku=sku,
-                    quantity=quantity,
-                    unit_price=price,
-                    discount=discount,
-                    external_id=external,
-                    original_line_uid=original or "",
-                    package_parent_uid=parent or "",
-                )
-            )
+        for order_id, *line, original, parent in line_rows:
+            lines.setdefault(order_id, []).append(FlowLine(*line, original or "", parent or ""))
         kinds, states = self.ORDER_KINDS, self.ORDER_STATES  # type: ignore[attr-defined]
         found = {}
         for pk, uid, type_, state, external, original, done, cancelled, store in orders.values_list(
@@ -129,11 +118,13 @@ class ReconcileAdapterMixin:
     ) -> list[CustomerRecord]:
         """Customers Flow has linked to Omnium (an ``external_id``) that changed in the
         period, or bought in it (a change by ``queryset.update`` moves no timestamp)."""
-        bought = self.pos_orders_in_period(tenant_id, since, until).values("customer_id")
-        changed = Q(last_modified_at__gte=since, last_modified_at__lt=until)
-        customers = get_customer_model().objects.select_related("tenant")
-        customers = customers.filter(changed | Q(pk__in=bought), tenant_id=tenant_id)
-        return [self.customer_record(c) for c in customers.exclude(external_id="")]  # type: ignore[attr-defined]
+        orders = self.pos_orders_in_period(tenant_id, since, until).exclude(customer=None)
+        bought = set(orders.values_list("customer_id", flat=True).distinct())
+        changed = get_customer_model().objects.filter(
+            tenant_id=tenant_id, last_modified_at__gte=since, last_modified_at__lt=until
+        )
+        pks = bought | set(changed.exclude(external_id="").values_list("pk", flat=True))
+        return self.customers_by_pk(tenant_id, pks)
 
     def customers_by_pk(self, tenant_id: Any, pks: Iterable[Any]) -> list[CustomerRecord]:
         found = []

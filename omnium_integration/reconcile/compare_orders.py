@@ -14,7 +14,9 @@ Who is right decides the repair (docs/decisions.md#reconciliation):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from ..enums import JobKind
@@ -23,9 +25,9 @@ from ..mapping.options import ExportOptions
 from ..mapping.orders import line_item_ids, return_request
 from ..mapping.records import OrderKind, OrderRecord, OrderRef, OrderState, StoreRecord
 from ..mapping.statuses import is_cancel_status, is_done_status
-from ..transform import decimal_to_cents, line_total, plain_decimal
+from ..transform import decimal_to_cents, plain_decimal
 from .differences import Area, Difference, Heal, Kind, both
-from .facts import FlowOrder, Imported, OmniumOrder
+from .facts import FlowLine, FlowOrder, Imported, OmniumOrder
 
 
 def quantity_text(value: Decimal) -> str:
@@ -82,11 +84,13 @@ def compare_pos_order(
     if not cancelled:  # a cancelled sale's lines no longer matter
         if omnium.order_type.lower() != options.pos_order_type.lower():
             fields["orderType"] = both(options.pos_order_type, omnium.order_type)
-        lines = line_differences(flow, omnium)
+        ours = _lines_of(flow)
+        lines = line_differences(ours, omnium)
         if lines:
             fields["lines"] = lines
-        if flow.total != omnium.total:
-            fields["total"] = both(flow.total, omnium.total)
+        total = sum(amount for _sku, _quantity, amount in ours.values())
+        if total != omnium.total:
+            fields["total"] = both(total, omnium.total)
     if not fields:
         return None
     return Difference(
@@ -94,31 +98,47 @@ def compare_pos_order(
     )
 
 
-def line_differences(flow: FlowOrder, omnium: OmniumOrder) -> dict[str, Any] | None:
-    """The lines that differ (SKU, quantity, amount in cents), by Omnium ``lineItemId``."""
-    ids = line_item_ids(flow.lines)
-    ours = {
-        ids[line.uid]: {
-            "sku": line.sku,
-            "quantity": quantity_text(line.quantity),
-            "amount": line_total(line.quantity, line.unit_price, line.discount),
-        }
-        for line in flow.lines
+Line = tuple[str, Decimal, int]  # SKU, quantity, amount in cents
+
+
+def _lines_of(flow: FlowOrder) -> dict[str, Line]:
+    return {
+        line_id: (line.sku, line.quantity, line.total)
+        for line_id, line in zip(item_ids(flow.lines), flow.lines, strict=True)
     }
-    theirs = {
-        line.line_id: {
-            "sku": line.sku,
-            "quantity": quantity_text(line.quantity),
-            "amount": line.amount,
-        }
-        for line in omnium.lines
-    }
-    differing = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
-    if not differing:
+
+
+def line_differences(ours: dict[str, Line], omnium: OmniumOrder) -> dict[str, Any] | None:
+    """The lines that differ (SKU, quantity, amount in cents), by Omnium ``lineItemId``;
+    ``ours``: Flow's lines by the ``lineItemId`` they are sent under."""
+    theirs = {line.line_id: (line.sku, line.quantity, line.amount) for line in omnium.lines}
+    if ours == theirs:  # Decimal equality: 2 and 2.000 are the same quantity
         return None
+    differing = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
     return both(
-        {key: ours.get(key) for key in differing}, {key: theirs.get(key) for key in differing}
+        {key: _line_json(ours.get(key)) for key in differing},
+        {key: _line_json(theirs.get(key)) for key in differing},
     )
+
+
+def _line_json(line: Line | None) -> dict[str, Any] | None:
+    if line is None:
+        return None
+    sku, quantity, amount = line
+    return {"sku": sku, "quantity": quantity_text(quantity), "amount": amount}
+
+
+def item_ids(lines: Sequence[FlowLine]) -> tuple[str, ...]:
+    """The ``lineItemId`` of each line, in order, by the export's rule (``line_item_ids``)."""
+    return _item_ids(tuple((line.uid, line.external_id) for line in lines))
+
+
+@lru_cache(maxsize=1024)
+def _item_ids(keys: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    # Most orders have the same line uids ("1", "2"…): the rule runs once per shape.
+    lines = [FlowLine(uid, "", Decimal(0), 0, 0, external) for uid, external in keys]
+    ids = line_item_ids(lines)  # type: ignore[arg-type]  (reads uid and external_id)
+    return tuple(ids[uid] for uid, _external in keys)
 
 
 def compare_return(
@@ -187,7 +207,7 @@ def _expected_form(
         rma_number=rma,
     )
     request = return_request(record, options)
-    skus = dict(zip(_ids(sale), (line.sku for line in sale.lines), strict=True))
+    skus = dict(zip(item_ids(sale.lines), (line.sku for line in sale.lines), strict=True))
     lines: dict[str, dict[str, Any]] = {}
     credit = Decimal(0)
     for line in request["returns"]:
@@ -200,11 +220,6 @@ def _expected_form(
         "lines": {k: {**v, "quantity": quantity_text(v["quantity"])} for k, v in lines.items()},
         "credit": decimal_to_cents(credit),
     }
-
-
-def _ids(order: FlowOrder) -> list[str]:
-    ids = line_item_ids(order.lines)
-    return [ids[line.uid] for line in order.lines]
 
 
 # ---------------------------------------------------------------------------- web orders

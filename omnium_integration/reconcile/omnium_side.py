@@ -7,6 +7,8 @@
 * Customers and invoices: Omnium's searches over the same window, 100 per call, paged by
   key (the next page starts at the newest ``modified`` seen, so the 10,000-item window of
   offset paging never ends the read early).
+* The POS orders are read on a thread of their own while Flow is read
+  (:mod:`.background`).
 * What the window cannot show (an object Omnium has not touched since the period began:
   deleted, or changed only on Flow's side) is fetched one by one, which costs a call per
   such object: in a clean day there are none.
@@ -22,10 +24,14 @@ from ..mapping.common import text
 from ..mapping.options import ExportOptions
 from ..mapping.order_imports import order_kind, store_candidates
 from ..transform import omnium_datetime
+from .background import ReadAhead
 from .context import Period
 from .facts import OmniumOrder, omnium_order
 
 PAGE = 100  # Omnium's largest search page
+# Scroll batches (of 1,000 orders' facts) read ahead of the comparison: a day of 100,000
+# sales can be waiting while Flow is read, and no more.
+READ_AHEAD_BATCHES = 100
 
 
 class OmniumSide:
@@ -62,6 +68,25 @@ class OmniumSide:
         for batch in self.client.scroll_orders(filters):
             for document in batch:
                 yield self._facts(document, kinds)
+
+    def orders_ahead(
+        self, order_type: str, window: Period, stores: Iterable[str] = ()
+    ) -> ReadAhead[list[OmniumOrder]]:
+        """:meth:`orders` batch by batch, read on a thread of its own from now on."""
+        self.client.tokens.get()  # on this thread: the token may be written to the database
+        batches = self._batches(self.orders(order_type, window, stores))
+        return ReadAhead(batches, depth=READ_AHEAD_BATCHES)
+
+    @staticmethod
+    def _batches(orders: Iterator[OmniumOrder], size: int = 1000) -> Iterator[list[OmniumOrder]]:
+        batch: list[OmniumOrder] = []
+        for order in orders:
+            batch.append(order)
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
     def order(self, order_id: str, imported_types: Iterable[str] = ()) -> OmniumOrder | None:
         """One order by id (``None``: Omnium has none)."""

@@ -22,18 +22,18 @@ from .facts import FlowOrder, OmniumOrder
 def check_pos_orders(ctx: Context) -> AreaResult:
     result = AreaResult(Area.POS_ORDER)
     adapter, extension = ctx.adapter, ctx.extension
-    period = ctx.period
-    flow = adapter.order_facts(adapter.pos_orders_in_period(ctx.tenant_id, *period.bounds))
-    returns = {pk: o for pk, o in flow.items() if _is_return_form(o)}
-    sales = {pk: o for pk, o in flow.items() if pk not in returns}
-    # The sales the returns belong to, wherever their day.
-    originals = {o.original_pk for o in returns.values()} - sales.keys()
-    sale_of = {**sales, **_by_pk(ctx, originals)}
-    ids = pairs.omnium_ids(extension, IdentityKind.ORDER, sale_of)
-
-    seen: dict[str, OmniumOrder] = {}
-    for order in ctx.omnium.orders(ctx.options.pos_order_type, ctx.window, ctx.store_ids):
-        seen[order.id] = order
+    ahead = ctx.omnium.orders_ahead(ctx.options.pos_order_type, ctx.window, ctx.store_ids)
+    try:
+        flow = adapter.order_facts(adapter.pos_orders_in_period(ctx.tenant_id, *ctx.period.bounds))
+        returns = {pk: o for pk, o in flow.items() if _is_return_form(o)}
+        sales = {pk: o for pk, o in flow.items() if pk not in returns}
+        # The sales the returns belong to, wherever their day.
+        originals = _by_pk(ctx, {o.original_pk for o in returns.values()} - sales.keys())
+        sale_of = {**sales, **originals}
+        ids = pairs.omnium_ids(extension, IdentityKind.ORDER, sale_of)
+        seen: dict[str, OmniumOrder] = {order.id: order for batch in ahead for order in batch}
+    finally:
+        ahead.close()
     # Sent, but not touched in Omnium since the window began: ask for each.
     for row in ids.values():
         if row.confirmed and row.omnium_id not in seen:
