@@ -277,3 +277,12 @@ def test_days_are_the_tenants_days():
     )
     with pytest.raises(ValueError, match="neither a date"):
         period_between("last week", None, OSLO, now)
+
+
+def test_an_order_of_another_type_under_a_sales_id_needs_a_person():
+    sale = flow_sale(("A", "1", 1000, 0))
+    document = {"id": "POS1", "orderType": "Online", "status": "Completed"}
+    document["orderForm"] = {"lineItems": [line("1", "A", 1, 10)], "total": Decimal(10)}
+    difference = compare_pos_order(sale, omnium_order(document, OPTIONS), OPTIONS)
+    assert difference.fields == {"orderType": {"flow": "Pos", "omnium": "Online"}}
+    assert difference.heal is None and "by hand" in difference.note

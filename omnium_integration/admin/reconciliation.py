@@ -47,7 +47,7 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
         ("period_start", "period_end"),
         ("trigger", "triggered_by"),
         ("started_at", "finished_at"),
-        "error",
+        "failure",
         "summary",
         "difference_count",
         "truncated",
@@ -55,6 +55,10 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
         ("healed_at", "healed_by"),
         "healed_json",
     )
+
+    @admin.display(description="error")
+    def failure(self, obj: ReconciliationRun) -> str:
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", redact(obj.error))
 
     @admin.display(description="period")
     def period(self, obj: ReconciliationRun) -> str:
@@ -137,4 +141,10 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
                 continue
             jobs += len(heal_run(run, user=request.user.get_username()))
             runs += 1
+            if run.truncated:
+                self.message_user(
+                    request,
+                    f"Run #{run.pk} kept {len(run.differences)} of its {run.difference_count} "
+                    "differences: only those were healed. Reconcile again after the jobs ran.",
+                )
         self.message_user(request, f"{jobs} job(s) enqueued for {runs} run(s).")
