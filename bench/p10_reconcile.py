@@ -158,21 +158,13 @@ def omnium_process(conn, client: tuple[str, str], options, store_uid, sales, sin
     sandbox.stop()
 
 
-def main() -> int:
-    args = parse_args(
-        __doc__.splitlines()[0],
-        lambda p: (
-            p.add_argument("--sales", type=int, default=100_000),
-            p.add_argument("--check", action="store_true", help="Exit 1 when a goal is missed."),
-        ),
-    )
-    setup_django(args.db)
+def prepare(sales: int):
+    """Both sides holding the same day of ``sales`` sales (the fake in its own process):
+    the extension, the day, the fake's process and the pipe to it."""
     from django.db import connections
     from django.utils import timezone
 
-    from omnium_integration.models import ReconciliationRun
     from omnium_integration.reconcile.context import Period
-    from omnium_integration.reconcile.run import reconcile
     from omnium_integration.sync.outbound import export_options
 
     extension = fresh_tenant(UID)
@@ -186,37 +178,58 @@ def main() -> int:
     omnium = mp.get_context("fork").Process(
         target=omnium_process,
         args=(child, (extension.client_id, extension.client_secret), options),
-        kwargs=dict(store_uid=store.uid, sales=args.sales, since=made[0], until=made[1]),
+        kwargs=dict(store_uid=store.uid, sales=sales, since=made[0], until=made[1]),
     )
+    omnium.start()
+    seed_flow(store, extension, sales, *made)
+    extension.api_base_url = parent.recv()  # the fake holds its sales too
+    extension.save(update_fields=["api_base_url"])
+    return extension, period, omnium, parent
+
+
+def measure(extension, period, pipe) -> tuple:
+    """One timed reconciliation: the run, wall seconds, CPU seconds, the calls it made."""
+    from omnium_integration.models import ReconciliationRun
+    from omnium_integration.reconcile.run import reconcile
+
+    pipe.send("counts")
+    before = pipe.recv()["total"]
+    cpu = time.process_time()
+    with Timer() as timed:
+        run = reconcile(extension, period, trigger=ReconciliationRun.Trigger.COMMAND)
+    cpu = time.process_time() - cpu
+    pipe.send("counts")
+    counts = pipe.recv()
+    return run, timed.seconds, cpu, counts["total"] - before, counts["byEndpoint"]
+
+
+def main() -> int:
+    args = parse_args(
+        __doc__.splitlines()[0],
+        lambda p: (
+            p.add_argument("--sales", type=int, default=100_000),
+            p.add_argument("--check", action="store_true", help="Exit 1 when a goal is missed."),
+        ),
+    )
+    setup_django(args.db)
     with Timer() as setup:
-        omnium.start()
-        seed_flow(store, extension, args.sales, *made)
-        extension.api_base_url = parent.recv()  # the fake holds its sales too
-        extension.save(update_fields=["api_base_url"])
+        extension, period, omnium, pipe = prepare(args.sales)
     print(f"set-up: {args.sales:,} sales on both sides in {setup.seconds:.0f} s")
     try:
-        parent.send("counts")
-        before = parent.recv()["total"]
-        cpu = time.process_time()
-        with Timer() as timed:
-            run = reconcile(extension, period, trigger=ReconciliationRun.Trigger.COMMAND)
-        cpu = time.process_time() - cpu
-        parent.send("counts")
-        counts = parent.recv()
+        run, seconds, cpu, calls, by_endpoint = measure(extension, period, pipe)
     finally:
-        parent.send("stop")
+        pipe.send("stop")
         omnium.join(30)
     assert run.checked["pos_order"] == args.sales, run.checked
     assert run.difference_count == 0, run.differences[:5]
-    calls = counts["total"] - before
-    rate = args.sales / timed.seconds
+    rate = args.sales / seconds
     per_thousand = calls * 1000 / args.sales
-    print(f"reconciled {args.sales:,} sales in {timed.seconds:.1f} s, {calls} Omnium calls")
+    print(f"reconciled {args.sales:,} sales in {seconds:.1f} s, {calls} Omnium calls")
     print(
         f"CPU of this process: {cpu:.1f} s ({args.sales / cpu:,.0f} sales per CPU second; "
         f"a busy machine makes the wall clock slower, not this)"
     )
-    print(f"calls by endpoint: {counts['byEndpoint']}")
+    print(f"calls by endpoint: {by_endpoint}")
     speed_ok = rate >= 1000 or args.db != "postgres"
     calls_ok = per_thousand <= 15
     figure(
