@@ -280,3 +280,18 @@ def test_completed_in_the_store_but_cancelled_in_omnium_needs_a_person(omnium, s
     assert (conflict["kind"], conflict["heal"]) == ("state", None)
     assert "by hand" in conflict["note"] and result.healed == []
     assert ExternalSyncJob.objects.filter(status=JobStatus.PENDING).count() == 0
+
+
+def test_a_store_completion_that_reached_omnium_just_after_its_day_needs_no_call(
+    omnium, sandbox, store
+):
+    sandbox.seed_order(omnium_order("CC-1", status="ReadyForPickup"))
+    imported(omnium, "CC-1")
+    set_state(Order.objects.get(external_id="CC-1"), Order.State.COMPLETED)
+    drain()  # Omnium's order moves to Completed now: just after the day below
+    now = timezone.now()
+    Order.objects.filter(external_id="CC-1").update(completed_at=now - HOUR / 2)
+    gets = sandbox.call_count("GET /api/Orders/{id}")
+    result = run(omnium, period=Period(now - HOUR, now - HOUR / 4))
+    assert result.checked["web_order"] == 1 and result.difference_count == 0
+    assert sandbox.call_count("GET /api/Orders/{id}") == gets  # the window held it

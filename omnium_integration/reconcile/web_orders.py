@@ -22,17 +22,20 @@ from .facts import FlowOrder, OmniumOrder
 def check_web_orders(ctx: Context) -> AreaResult:
     result = AreaResult(Area.WEB_ORDER)
     types = list(app_settings.POLL_ORDER_TYPES)
-    seen: dict[str, OmniumOrder | None] = {}
+    window: dict[str, OmniumOrder] = {}  # the tenant's web orders Omnium changed
     for order_type in types:
         for order in ctx.omnium.orders(order_type, ctx.window, imported_types=types):
-            ours = ctx.store_ids.intersection(order.store_candidates)
-            if ours and ctx.period.holds(order.modified):
-                seen[order.id] = order
+            if ctx.store_ids.intersection(order.store_candidates):
+                window[order.id] = order
+    seen: dict[str, OmniumOrder | None] = {
+        i: o for i, o in window.items() if ctx.period.holds(o.modified)
+    }
     adapter = ctx.adapter
     finished = adapter.order_facts(adapter.web_orders_in_period(ctx.tenant_id, *ctx.period.bounds))
     flow: dict[str, FlowOrder] = {order.external_id: order for order in finished.values()}
-    for omnium_id in flow.keys() - seen.keys():  # finished in Flow, untouched in Omnium
-        seen[omnium_id] = ctx.omnium.order(omnium_id, imported_types=types)
+    for omnium_id in flow.keys() - seen.keys():  # finished in Flow in the period
+        in_window = window.get(omnium_id)
+        seen[omnium_id] = in_window or ctx.omnium.order(omnium_id, imported_types=types)
     for chunk in chunked(seen.keys() - flow.keys()):
         found = adapter.order_facts(adapter.orders_by_external_id(ctx.tenant_id, chunk))
         flow.update((order.external_id, order) for order in found.values())
