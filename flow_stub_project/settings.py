@@ -131,6 +131,8 @@ OMNIUM_INTEGRATION = {
     # Where Omnium reaches this Flow: runserver's address unless told (the demo sets its
     # server's own address when it starts).
     "PUBLIC_BASE_URL": os.environ.get("OMNIUM_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    # The stub runs no nightly reconciliation; `manage.py omnium_reconcile` runs one.
+    "RECONCILE_NIGHTLY": False,
 }
 if os.environ.get("OMNIUM_ENCRYPTION_KEYS"):
     OMNIUM_INTEGRATION["ENCRYPTION_KEYS"] = [

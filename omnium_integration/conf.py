@@ -128,6 +128,18 @@ DEFAULTS: dict[str, Any] = {
     # One stock.export run sends at most this many SKUs (ten UpdateMany calls) and runs
     # again for the rest, so a store's first push of its whole range fits in a lease.
     "STOCK_SKUS_PER_JOB": 10_000,
+    # --- Reconciliation (omnium_reconcile, docs/operations.md#reconciliation) -------------
+    # Reconcile every active tenant's previous day each night, at this time of TIME_ZONE.
+    "RECONCILE_NIGHTLY": True,
+    "RECONCILE_NIGHTLY_AT": "03:00",
+    # Enqueue the repairing jobs after the nightly run too (off: the admin's "heal" does).
+    "RECONCILE_NIGHTLY_HEAL": False,
+    # django-q2 timeout of one tenant's nightly run (seconds); longer than the cluster's.
+    "RECONCILE_TASK_TIMEOUT": 3600,
+    # Omnium is read this much beyond both ends of the period (sent late, clocks apart).
+    "RECONCILE_MARGIN_MINUTES": 60,
+    # A run keeps at most this many differences (the counts are always complete).
+    "RECONCILE_MAX_STORED_DIFFERENCES": 10_000,
 }
 
 # Keys whose value names an importable object.

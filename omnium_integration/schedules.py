@@ -6,7 +6,10 @@ cluster only on the default-named cluster, and we only run the two named engines
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from .conf import app_settings
 from .enums import Queue
@@ -15,6 +18,7 @@ SWEEP_NAME = "omnium_integration: sweep {queue}"
 POLL_NAME = "omnium_integration: poll Omnium orders"
 ALERTS_NAME = "omnium_integration: alerts from {queue}"
 PRUNE_NAME = "omnium_integration: prune old records"
+RECONCILE_NAME = "omnium_integration: reconcile the previous day"
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
@@ -67,7 +71,7 @@ def ensure_schedules(**_: Any) -> int:
     """Create or update the app's schedules; return how many were written."""
     from django_q.models import Schedule
 
-    written = 0
+    written = _ensure_reconcile_schedule()
     for spec in wanted_schedules():
         name = spec.pop("name")
         schedule, created = Schedule.objects.get_or_create(name=name, defaults=spec)
@@ -78,3 +82,42 @@ def ensure_schedules(**_: Any) -> int:
             schedule.save(update_fields=changed)
         written += int(created or bool(changed))
     return written
+
+
+def _ensure_reconcile_schedule() -> int:
+    """The nightly reconciliation (``RECONCILE_NIGHTLY``), daily at ``RECONCILE_NIGHTLY_AT``
+    in ``TIME_ZONE``; removed when switched off. Returns how many schedules it wrote."""
+    from django_q.models import Schedule
+
+    existing = Schedule.objects.filter(name=RECONCILE_NAME).first()
+    if not app_settings.RECONCILE_NIGHTLY:
+        if existing is not None:
+            existing.delete()
+            return 1
+        return 0
+    at = time.fromisoformat(app_settings.RECONCILE_NIGHTLY_AT)
+    spec = {
+        "func": "omnium_integration.tasks.reconcile_previous_day",
+        "args": None,
+        "schedule_type": Schedule.DAILY,
+        "cluster": Queue.ORDER.value,
+    }
+    if existing is not None:
+        local = timezone.localtime(existing.next_run) if existing.next_run else None
+        same_time = local is not None and local.time().replace(second=0, microsecond=0) == at
+        if same_time and all(getattr(existing, k) == v for k, v in spec.items()):
+            return 0
+        existing.delete()
+    Schedule.objects.create(name=RECONCILE_NAME, next_run=next_occurrence(at), **spec)
+    return 1
+
+
+def next_occurrence(at: time, now: datetime | None = None) -> datetime:
+    """The next ``at`` o'clock in ``TIME_ZONE`` after ``now``."""
+    now = timezone.localtime(now or timezone.now())
+    moment = timezone.make_aware(datetime.combine(now.date(), at))
+    return (
+        moment
+        if moment > now
+        else timezone.make_aware(datetime.combine(now.date() + timedelta(days=1), at))
+    )

@@ -51,3 +51,55 @@ def prune() -> dict[str, int]:
     from .retention import prune as prune_records
 
     return prune_records().as_dict()
+
+
+def reconcile_previous_day() -> dict[str, Any]:
+    """The nightly reconciliation: one task per active tenant, each for its previous day.
+
+    Scheduled daily at ``RECONCILE_NIGHTLY_AT``. A tenant's run may outlast the cluster's
+    ``timeout``, so each gets a task of its own with ``RECONCILE_TASK_TIMEOUT``.
+    """
+    from .enums import Queue
+    from .models import TenantExtension
+
+    if not app_settings.RECONCILE_NIGHTLY:
+        return {"tenants": 0}
+    extensions = list(TenantExtension.objects.active().values_list("pk", flat=True))
+    for extension_id in extensions:
+        dispatch.submit(
+            "omnium_integration.tasks.reconcile_tenant",
+            extension_id,
+            queue=Queue.ORDER.value,
+            timeout=app_settings.RECONCILE_TASK_TIMEOUT,
+        )
+    return {"tenants": len(extensions)}
+
+
+def reconcile_tenant(extension_id: int, now: str | None = None) -> dict[str, Any]:
+    """Reconcile one tenant's previous day (in its time zone); heal if so configured.
+
+    A second delivery of the same task finds the day's scheduled run already there
+    (a unique constraint) and does nothing.
+    """
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from .host import get_adapter
+    from .models import ReconciliationRun, TenantExtension
+    from .reconcile.dates import previous_day
+    from .reconcile.run import RunExists, reconcile
+
+    extension = TenantExtension.objects.select_related("tenant").get(pk=extension_id)
+    zone = get_adapter().tenant_time_zone(extension.tenant)
+    period = previous_day(zone, datetime.fromisoformat(now) if now else timezone.now())
+    try:
+        run = reconcile(
+            extension,
+            period,
+            trigger=ReconciliationRun.Trigger.SCHEDULE,
+            heal_differences=bool(app_settings.RECONCILE_NIGHTLY_HEAL),
+        )
+    except RunExists:
+        return {"extension": extension_id, "skipped": "the day is already reconciled or running"}
+    return {"extension": extension_id, "run": run.pk, "differences": run.difference_count}

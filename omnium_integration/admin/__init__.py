@@ -1,4 +1,5 @@
 """The operator's view: tenant parameters, the store flag, the jobs with their history,
-and the records the integration keeps (events, imports, stock notes)."""
+the records the integration keeps (events, imports, stock notes) and the reconciliation
+runs."""
 
-from . import credentials, jobs, records, tenants  # noqa: F401  (each registers its admins)
+from . import credentials, jobs, reconciliation, records, tenants  # noqa: F401  (each registers its admins)

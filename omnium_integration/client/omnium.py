@@ -44,6 +44,7 @@ from .http import (
     root_cause,
     transport_adapter,
 )
+from .reads import ReadCalls
 from .slots import SlotTimeout, slot_pool
 from .tokens import Token, TokenCache
 
@@ -63,8 +64,11 @@ def client_fingerprint(extension: TenantExtension) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-class OmniumClient:
-    """Typed calls to Omnium for one tenant. Get it with :func:`get_client`."""
+class OmniumClient(ReadCalls):
+    """Typed calls to Omnium for one tenant. Get it with :func:`get_client`.
+
+    The calls that read many documents at once (scroll, searches) are in :mod:`.reads`.
+    """
 
     def __init__(self, extension: TenantExtension):
         if extension.pk is None:

@@ -97,3 +97,13 @@ def kick(queue: str) -> None:
         async_task(
             DRAIN_TASK, queue, cluster=queue, save=False, ack_failure=True, broker=_broker(queue)
         )
+
+
+def submit(func: str, *args: object, queue: str, timeout: float | None = None) -> None:
+    """Run ``func(*args)`` as a django-q2 task of the queue's cluster (``timeout``: seconds
+    it may run, instead of the cluster's)."""
+    from django_q.tasks import async_task
+
+    options = {"timeout": int(timeout)} if timeout else {}
+    with _no_connection_recycling():
+        async_task(func, *args, cluster=queue, ack_failure=True, broker=_broker(queue), **options)

@@ -41,7 +41,7 @@ from .records import (
     PaymentRecord,
     StoreRecord,
 )
-from .statuses import is_cancel_status
+from .statuses import is_cancel_status, is_done_status
 
 # ---------------------------------------------------------------------------- identities
 
@@ -183,6 +183,53 @@ def pos_order_patch(document: dict[str, Any], current: dict[str, Any]) -> dict[s
         patch["properties"] = changed
         patch["keepExistingCustomProperties"] = True
     return patch or None
+
+
+def pos_order_drift(document: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """What of Flow's POS ``document`` Omnium's ``current`` order no longer has: its
+    ``lines`` (SKU, quantity, price, discount per ``lineItemId``) or its ``status`` (a
+    completed sale may since be picked up, closed or returned, which is no drift)."""
+    drift = []
+    if not is_done_status(current.get("status"), also=document["status"]):
+        drift.append("status")
+    if _line_keys(document) != _line_keys(current):
+        drift.append("lines")
+    return drift
+
+
+def pos_order_repair(document: dict[str, Any], current: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``POST /api/Orders/Update`` body that puts Flow's lines and status back on an
+    Omnium POS order changed since (by hand, say); ``None`` when nothing drifted.
+
+    Everything else Omnium holds stays: its other members, the return forms added since,
+    and properties that are not ours.
+    """
+    if not pos_order_drift(document, current):
+        return None
+    ours = {p["key"] for p in document.get("properties", [])}
+    kept = [p for p in current.get("properties") or [] if p.get("key") not in ours]
+    return {
+        **current,
+        **document,
+        "properties": kept + list(document.get("properties", [])),
+        "returnOrderForms": current.get("returnOrderForms") or [],
+    }
+
+
+def _line_keys(order: dict[str, Any]) -> dict[str, tuple]:
+    def number(value: Any) -> Decimal:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+    return {
+        str(line.get("lineItemId")): (
+            line.get("code"),
+            number(line.get("quantity")),
+            number(line.get("placedPrice")),
+            number(line.get("discounted")),
+        )
+        for line in (order.get("orderForm") or {}).get("lineItems") or []
+        if isinstance(line, dict)
+    }
 
 
 def order_line(line: OrderLineRecord, ids: dict[str, str], *, sign: int = 1) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from .identities import OmniumIdentity
 from .imports import ImportedOrder
 from .inbound_events import InboundEvent
 from .jobs import ExternalSyncJob, JobAttempt, JobSource
+from .reconciliation import ReconciliationRun
 from .stock import PendingStockChange
 from .tenants import StoreExtension, TenantExtension
 from .webhook_secrets import WebhookSecret
@@ -21,6 +22,7 @@ __all__ = [
     "OmniumIdentity",
     "PendingStockChange",
     "RefusedDelivery",
+    "ReconciliationRun",
     "StoreExtension",
     "TenantExtension",
     "WebhookSecret",

@@ -19,6 +19,7 @@ class JobSource(models.TextChoices):
     POLL = "poll", "Delta poll"
     COMMAND = "command", "Management command"
     ADMIN = "admin", "Admin"
+    RECONCILE = "reconcile", "Reconciliation"
 
 
 class ExternalSyncJobQuerySet(models.QuerySet):

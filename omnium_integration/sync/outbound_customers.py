@@ -9,7 +9,8 @@ storing it does not send the customer again. A customer with one is updated.
 A create answered with 409 is read back: ours (``<prefix>CustomerUid``), an earlier attempt
 created it but did not live to store the id, so it is updated and the id stored; another
 person's, nothing of theirs is touched and this customer moves to its distinct id. An
-update answered with 409 (a concurrent update) is sent again on the current version.
+update answered with 409 (a concurrent update) is sent again on the current version; one
+answered with 404 (the customer was deleted in Omnium) creates it again from Flow.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from .. import identities
 from ..client import get_client
 from ..enums import Direction, JobKind, Queue
-from ..exceptions import OmniumConflict
+from ..exceptions import OmniumConflict, PermanentError
 from ..host import get_adapter
 from ..jobs import manager, registry
 from ..mapping.common import is_ours, owner_of
@@ -69,7 +70,13 @@ def export_customer(job: ExternalSyncJob) -> dict[str, Any]:
             held_by = f"Flow customer {owner}" if owner else "a customer Flow did not send"
             row = identities.reassign(row, held_by)
     if action == "updated":
-        retry_conflicts(lambda: update(document), f"customer update {row.omnium_id}")
+        try:
+            retry_conflicts(lambda: update(document), f"customer update {row.omnium_id}")
+        except PermanentError as exc:
+            if exc.status_code != 404:
+                raise
+            create(document)  # gone from Omnium (deleted there): Flow's customer is sent again
+            action = "created"
     identities.confirm(row)
     with manager.leased(job), capture_suppressed():
         stored = adapter.store_customer_external_id(

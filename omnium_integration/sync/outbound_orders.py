@@ -10,8 +10,10 @@ Endpoint choices (docs/omnium-api.md#orders lists the candidates):
   (docs/decisions.md#pos-sales-add-with-an-explicit-id-not-the-posorders-endpoint).
   After a 409 we read the order and check it is ours (``<prefix>OrderUid`` and
   ``<prefix>TenantUid``): ours, it is never sent again in full (that could drop return
-  forms added since), only changed header fields are patched, without a workflow; not
-  ours, nothing is patched and the sale moves to its distinct id (identity map), or, if it
+  forms added since), only changed header fields are patched, without a workflow; when
+  its lines or status were changed in Omnium since (by hand), ``POST /api/Orders/Update``
+  puts Flow's back, keeping the return forms and others' properties. Not ours, nothing
+  is patched and the sale moves to its distinct id (identity map), or, if it
   was ours before, the job fails naming both Flow objects.
 * A completed return is a return form on its sale, ``POST /api/Returns/{saleId}/Return``,
   with the return's ``rmaNumber`` from the map. It waits until its sale is in Omnium.
@@ -48,7 +50,9 @@ from ..mapping.orders import (
     is_cancelled,
     omnium_order_id,
     pos_order,
+    pos_order_drift,
     pos_order_patch,
+    pos_order_repair,
     return_request,
     target_status,
 )
@@ -155,20 +159,23 @@ def push_sale(
             f"Flow order {order.uid} cannot be sent under the same id."
         )
 
-    read = [current]  # the first try patches what we just read; a retry reads again
+    read = [current]  # the first try works on what we just read; a retry reads again
 
-    def patch() -> dict[str, Any] | None:
-        fresh = read.pop() if read else client.get_order(row.omnium_id)
-        changes = pos_order_patch(document, fresh or {})
+    def bring_in_line() -> tuple[str, list[str]]:
+        fresh = (read.pop() if read else client.get_order(row.omnium_id)) or {}
+        repair = pos_order_repair(document, fresh)
+        if repair is not None:  # lines or status changed in Omnium: Flow's sale wins
+            client.update_order(repair)
+            return "repaired", pos_order_drift(document, fresh)
+        changes = pos_order_patch(document, fresh)
         if changes is not None:
             client.patch_order(row.omnium_id, changes)
-        return changes
+            return "patched", sorted(changes)
+        return "unchanged", []
 
-    changes = retry_conflicts(patch, f"PatchOrder {row.omnium_id}")
-    result = {"orderId": row.omnium_id, **id_note(row)}
-    if changes is None:
-        return {"action": "unchanged", **result}
-    return {"action": "patched", "fields": sorted(changes), **result}
+    action, fields = retry_conflicts(bring_in_line, f"PatchOrder {row.omnium_id}")
+    result = {"action": action, "orderId": row.omnium_id, **id_note(row)}
+    return {**result, "fields": fields} if fields else result
 
 
 def _current_or_created(

@@ -92,6 +92,9 @@ ROUTES = [
     _route("GET", "/api/Health", "health", anonymous=True),
     _route("POST", "/api/Orders", "add_order"),
     _route("POST", "/api/Orders/Search", "search_orders"),
+    _route("POST", "/api/Orders/Scroll", "scroll_orders"),
+    _route("GET", "/api/Orders/Scroll/{id}", "next_scroll"),
+    _route("POST", "/api/Orders/Update", "update_order"),
     _route("GET", "/api/Orders/{id}", "get_order"),
     _route("POST", "/api/Orders/{id}/UpdateStatus", "update_status"),
     _route("PATCH", "/api/Orders/{id}/PatchOrder", "patch_order"),
@@ -99,9 +102,11 @@ ROUTES = [
     _route("POST", "/api/PrivateCustomers", "create_private"),
     _route("POST", "/api/PrivateCustomers/Update", "update_private"),
     _route("GET", "/api/PrivateCustomers/{id}", "get_private"),
+    _route("POST", "/api/PrivateCustomers/Search", "search_private"),
     _route("POST", "/api/BusinessCustomers", "create_business"),
     _route("POST", "/api/BusinessCustomers/Update", "update_business"),
     _route("GET", "/api/BusinessCustomers/{id}", "get_business"),
+    _route("POST", "/api/BusinessCustomers/Search", "search_business"),
     _route("PUT", "/api/Inventory/UpdateMany", "update_inventory"),
     _route("GET", "/api/PurchaseOrders/{id}", "get_purchase_order"),
     _route("GET", "/api/Deliveries/{id}", "get_delivery"),
@@ -111,6 +116,7 @@ ROUTES = [
     _route("PUT", "/api/Invoices/UpdateInvoice", "update_invoice"),
     _route("POST", "/api/Invoices/{id}/AddFileToInvoice", "add_file_to_invoice"),
     _route("GET", "/api/Invoices/{id}", "get_invoice"),
+    _route("POST", "/api/Invoices/Search", "search_invoices"),
 ]
 
 
@@ -247,6 +253,14 @@ class FakeOmniumApi:
         """An order edited in Omnium's GUI (event: Updated, 210101)."""
         with self.lock:
             return self.tenant(tenant).edit_order(camel_keys(order))
+
+    def edit_customer(self, kind: str, customer: dict, *, tenant: str = "default") -> dict:
+        """A customer changed in Omnium's GUI (``kind``: ``private`` or ``business``): the
+        members given replace Omnium's, the others stay (event: Updated)."""
+        with self.lock:
+            data = self.tenant(tenant)
+            merged = {**data.get_customer(kind, customer["customerId"]), **camel_keys(customer)}
+            return data.update_customer(kind, merged, "GUI")
 
     def delete_order(self, order_id: str, *, tenant: str = "default") -> None:
         """An order deleted for good in Omnium (event: Deleted, 110109)."""
@@ -529,6 +543,17 @@ class FakeOmniumApi:
         data, request = self._data(user), self._json(body)
         return self._locked(lambda: data.search_orders(request))
 
+    def _h_scroll_orders(self, *, body, user, **_):
+        data, request = self._data(user), self._json(body)
+        return self._locked(lambda: data.scroll_orders(request))
+
+    def _h_next_scroll(self, *, params, user, **_):
+        return self._locked(lambda: self._data(user).next_scroll(params["id"]))
+
+    def _h_update_order(self, *, body, user, **_):
+        data, order = self._data(user), self._json(body)
+        return self._locked(lambda: data.update_order(order))
+
     def _h_get_order(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_order(params["id"]))
 
@@ -566,6 +591,14 @@ class FakeOmniumApi:
 
     def _h_get_private(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_customer("private", params["id"]))
+
+    def _h_search_private(self, *, body, user, **_):
+        data, request = self._data(user), self._json(body)
+        return self._locked(lambda: data.search_customers("private", request))
+
+    def _h_search_business(self, *, body, user, **_):
+        data, request = self._data(user), self._json(body)
+        return self._locked(lambda: data.search_customers("business", request))
 
     def _h_create_business(self, **kw):
         return self._customer_call("business", "create", status=201, **_pick(kw))
@@ -618,6 +651,10 @@ class FakeOmniumApi:
 
     def _h_get_invoice(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_invoice(params["id"]))
+
+    def _h_search_invoices(self, *, body, user, **_):
+        data, request = self._data(user), self._json(body)
+        return self._locked(lambda: data.search_invoices(request))
 
     # ------------------------------------------------------------ /sandbox (read only)
 
