@@ -45,6 +45,8 @@ class JobKind(models.TextChoices):
     CUSTOMER_EXPORT = "customer.export", "Flow customer → Omnium"
     RECEIPT_EXPORT = "receipt.export", "Flow receipt → Omnium invoice"
     ORDER_IMPORT = "order.import", "Omnium order → Flow"
+    CUSTOMER_IMPORT = "customer.import", "Omnium customer → Flow"
+    CUSTOMER_ERASE = "customer.erase", "Flow customer erased → anonymised in Omnium"
     RECEIVEMENT_EXPORT = "receivement.export", "Flow goods reception → Omnium"
     STOCK_EXPORT = "stock.export", "Flow stock levels → Omnium"
 
@@ -55,11 +57,11 @@ class EventOutcome(models.TextChoices):
     QUEUED = "queued", "Job created"
     COALESCED = "coalesced", "Joined the order's active job"
     DUPLICATE = "duplicate", "Duplicate event id"
-    IGNORED = "ignored", "Not an order event"
+    IGNORED = "ignored", "Nothing to import (see reason)"
 
 
 class ImportOutcome(models.TextChoices):
-    """What an import of an Omnium order did to its Flow order."""
+    """What an import of an Omnium order (or customer) did to its Flow counterpart."""
 
     CREATED = "created", "Created in Flow"
     UPDATED = "updated", "Updated in Flow"
@@ -67,6 +69,7 @@ class ImportOutcome(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled in Flow"
     SKIPPED = "skipped", "Not applied (see reason)"
     IGNORED = "ignored", "Not imported (see reason)"
+    ERASED = "erased", "Erased in Flow (anonymised or deleted in Omnium)"
 
 
 class IdentityKind(models.TextChoices):
@@ -81,3 +84,19 @@ class IdentityKind(models.TextChoices):
     INVOICE = "invoice", "Invoice (receipt)"
     DELIVERY = "delivery", "Delivery created for a goods reception"
     RECEPTION_LINE = "reception_line", "Goods reception line (goodsReceptionId)"
+
+
+class ErasureOrigin(models.TextChoices):
+    """Where a customer's erasure started."""
+
+    FLOW = "flow", "Erased in Flow"
+    OMNIUM = "omnium", "Anonymised or deleted in Omnium"
+    COMMAND = "command", "omnium_forget"
+
+
+class OmniumErasure(models.TextChoices):
+    """What became of an erased customer in Omnium."""
+
+    ANONYMIZED = "anonymized", "Anonymised in Omnium"
+    DELETED = "deleted", "Deleted in Omnium"
+    ABSENT = "absent", "Not in Omnium (nothing to do there)"

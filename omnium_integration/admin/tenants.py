@@ -63,6 +63,7 @@ class TenantExtensionForm(forms.ModelForm):
             "send_order_receipt_to_omnium",
             "property_prefix",
             "id_prefix",
+            "create_customers_from_events",
         )
 
     def __init__(self, *args, **kwargs):
@@ -137,6 +138,7 @@ class TenantExtensionAdmin(admin.ModelAdmin):
             },
         ),
         ("Identities", {"fields": ("id_prefix",)}),
+        ("Customers from Omnium", {"fields": ("create_customers_from_events",)}),
         ("Safety-net poll", {"fields": ("poll_watermark",)}),
     )
 

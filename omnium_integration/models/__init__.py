@@ -1,3 +1,4 @@
+from .customers import CustomerErasure, CustomerSync
 from .identities import OmniumIdentity
 from .imports import ImportedOrder
 from .inbound_events import InboundEvent
@@ -6,6 +7,8 @@ from .stock import PendingStockChange
 from .tenants import StoreExtension, TenantExtension
 
 __all__ = [
+    "CustomerErasure",
+    "CustomerSync",
     "ExternalSyncJob",
     "ImportedOrder",
     "InboundEvent",

@@ -101,14 +101,21 @@ def fetch_unknown_customer(
 def known_customer(extension: TenantExtension, omnium_customer_id: str) -> Model | None:
     """The Flow customer that is Omnium customer ``omnium_customer_id``: by the identity
     map first (a Flow customer sent as ``C1`` may have the UID ``C-1``), else as the
-    adapter finds it (Omnium's id stored on the customer, or its UID)."""
+    adapter finds it (Omnium's id stored on the customer, or its UID), unless the map
+    gives that customer another Omnium id (Flow's ``C1`` sent as ``C1_2`` because Omnium's
+    ``C1`` is someone else)."""
     adapter = get_adapter()
     ref = identities.flow_ref_for(extension, IdentityKind.CUSTOMER, omnium_customer_id)
     if ref is not None:
         found = adapter.customer_by_pk(extension.tenant, ref)
         if found is not None:
             return found
-    return adapter.find_customer(extension.tenant, omnium_customer_id)
+    found = adapter.find_customer(extension.tenant, omnium_customer_id)
+    if found is not None:
+        row = identities.find(extension, IdentityKind.CUSTOMER, found.pk)
+        if row is not None and row.omnium_id != omnium_customer_id:
+            return None
+    return found
 
 
 def apply_order(
