@@ -37,7 +37,11 @@ from ..host import get_adapter
 from ..jobs import manager
 from ..jobs.registry import handles
 from ..mapping.common import text
-from ..mapping.customer_imports import customer_values, customer_values_from_order
+from ..mapping.customer_imports import (
+    customer_values,
+    customer_values_from_order,
+    is_anonymized,
+)
 from ..mapping.order_imports import (
     CLICK_AND_COLLECT,
     fingerprint,
@@ -327,7 +331,8 @@ class _Import:
     def _customer(
         self, order: dict[str, Any], fetched: tuple[str, dict[str, Any]] | None
     ) -> Model | None:
-        """The order's Flow customer, created (from Omnium's record) when unknown."""
+        """The order's Flow customer, created (from Omnium's record) when unknown; none for a
+    customer Omnium anonymised."""
         customer_id = text(order.get("customerId"))
         if not customer_id:
             return None
@@ -336,6 +341,8 @@ class _Import:
             return existing
         if fetched is not None:
             kind, data = fetched
+            if is_anonymized(data, app_settings.ANONYMIZED_CUSTOMER_MEMBER):
+                return None  # Omnium forgot who it is: Flow does not learn it again
             values = customer_values(
                 kind, data, loyalty_key=self.extension.customer_loyalty_id_property_key
             )
