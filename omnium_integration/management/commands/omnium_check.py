@@ -66,7 +66,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  token         OK, renewal due {result['token_renewal_due']}")
                 self.stdout.write(f"  connection    OK ({result['detail']})")
         path = reverse("omnium_integration:events", args=[key])
-        self.stdout.write(f"  webhook URL   {base_url}{path}  (POST, class Order)")
+        self.stdout.write(
+            f"  webhook URL   {base_url}{path}  "
+            "(POST, classes Order, PrivateCustomer, BusinessCustomer)"
+        )
         secret = extension.webhook_secret if options["show_webhook_secret"] else "<webhook secret>"
         self.stdout.write(
             f"  webhook auth  header 'Authorization: Bearer {secret}' "
