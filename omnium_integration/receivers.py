@@ -23,6 +23,7 @@ from .enums import JobKind
 from .host import get_adapter
 from .jobs import manager
 from .models import JobSource
+from .privacy.erasures import capture_erasure
 
 _suppressed: ContextVar[bool] = ContextVar("omnium_capture_suppressed", default=False)
 
@@ -141,8 +142,6 @@ def _before_customer_save(sender, instance: Model, raw: bool = False, **kwargs: 
 def _after_customer_save(sender, instance: Model, raw: bool = False, **kwargs: Any) -> None:
     before = instance.__dict__.pop(ERASED_FROM, None)
     if before is not None and not raw:
-        from .privacy.erasures import capture_erasure
-
         capture_erasure(instance, before)
 
 

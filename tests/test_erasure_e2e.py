@@ -245,6 +245,22 @@ def test_an_erasure_while_the_export_runs_waits_for_it_then_anonymises(flow, san
     assert find_in_app_tables(PERSON) == []
 
 
+def test_an_omnium_outage_during_the_erasure_is_retried(flow, sandbox, store):
+    person = make_person(store.tenant)
+    settle(sandbox)
+    sandbox.faults.fail_next(503, 2, path="Anonymize")
+    person.erase(by="pos-1")
+    worker.drain(Queue.ORDER)
+    job = erase_job(person)
+    assert (job.status, job.failures, job.last_status_code) == (JobStatus.PENDING, 1, 503)
+    assert erasure_of(person).scrubbed_at is None  # no success, no scrub yet
+    settle(sandbox)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.attempts == 3
+    assert sandbox.state.private_customers["C7"]["isAnonymized"] is True
+    assert find_in_app_tables(PERSON) == []
+
+
 def test_an_erasure_omnium_refuses_fails_visibly_and_flow_stays_erased(
     flow, sandbox, store, api_client
 ):

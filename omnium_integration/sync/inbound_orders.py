@@ -332,7 +332,7 @@ class _Import:
         self, order: dict[str, Any], fetched: tuple[str, dict[str, Any]] | None
     ) -> Model | None:
         """The order's Flow customer, created (from Omnium's record) when unknown; none for a
-    customer Omnium anonymised."""
+        customer Omnium anonymised."""
         customer_id = text(order.get("customerId"))
         if not customer_id:
             return None
