@@ -55,7 +55,7 @@ class EventOutcome(models.TextChoices):
     """What became of an Omnium event delivered to the Omnium Event API."""
 
     QUEUED = "queued", "Job created"
-    COALESCED = "coalesced", "Joined the order's active job"
+    COALESCED = "coalesced", "Joined the active import job"
     DUPLICATE = "duplicate", "Duplicate event id"
     IGNORED = "ignored", "Nothing to import (see reason)"
 
