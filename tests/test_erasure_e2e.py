@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -288,6 +290,24 @@ def test_an_erasure_omnium_refuses_fails_visibly_and_flow_stays_erased(
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
     assert sandbox.state.private_customers["C7"]["isAnonymized"] is True
+    assert find_in_app_tables(PERSON) == []
+
+
+def test_an_erasure_flow_made_without_a_save_is_sent_by_omnium_resync(flow, sandbox, store):
+    person = make_person(store.tenant)
+    settle(sandbox)
+    leave_traces(person)
+    # A bulk update bypasses signals: the integration does not see this erasure.
+    blank = dict.fromkeys(Customer.PERSONAL_FIELDS, "")
+    Customer.objects.filter(pk=person.pk).update(erased_at=timezone.now(), uid="anon-bulk", **blank)
+    assert not ExternalSyncJob.objects.filter(kind=JobKind.CUSTOMER_ERASE).exists()
+    out = StringIO()
+    call_command("omnium_resync", "customer", "anon-bulk", stdout=out)
+    assert "Queued job" in out.getvalue()
+    settle(sandbox)
+    assert erase_job(person).result["action"] == "anonymized"
+    assert sandbox.state.private_customers["C7"]["isAnonymized"] is True
+    # Flow no longer had the values; what Omnium held was enough to forget them.
     assert find_in_app_tables(PERSON) == []
 
 

@@ -102,7 +102,7 @@ class CustomerAdapterMixin:
         """When the customer last changed in Flow (a later Omnium change wins a field)."""
         return customer.last_modified_at
 
-    def customer_values(self, customer: Model, fields: tuple[str, ...]) -> dict[str, str]:
+    def customer_field_values(self, customer: Model, fields: tuple[str, ...]) -> dict[str, str]:
         """The customer's values of ``fields`` (Flow field names), "" for none."""
         return {name: getattr(customer, name) or "" for name in fields}
 

@@ -55,27 +55,58 @@ def capture_erasure(customer: Model, before: Model) -> CustomerErasure | None:
     dropped. A job of an inactive tenant fails with "not active", where an operator sees
     it and retries it once the extension is active again.
     """
-    adapter = get_adapter()
-    tenant_id = adapter.tenant_id_of(customer)
-    extension = TenantExtension.objects.filter(tenant_id=tenant_id).first()
+    extension = _extension_of(customer)
     if extension is None:
         return None
+    erasure = _record_flow_erasure(extension, customer, before)
+    _queue_erasure(erasure, JobSource.SIGNAL)
+    return erasure
+
+
+def resend_erasure(customer: Model) -> tuple[int, bool] | None:
+    """Queue the ``customer.erase`` job of an erased customer again (``omnium_resync``).
+
+    For an erasure the integration did not see (Flow erased the customer with a bulk
+    update, which sends no signal), it is recorded first, without values (they are gone
+    from Flow): the job still anonymises the customer in Omnium and scrubs what Omnium held.
+    """
+    extension = _extension_of(customer)
+    if extension is None:
+        return None
+    erasure = latest_erasure(extension.pk, customer.pk)
+    if erasure is None:
+        erasure = _record_flow_erasure(extension, customer, customer)
+    return _queue_erasure(erasure, JobSource.COMMAND)
+
+
+def _extension_of(customer: Model) -> TenantExtension | None:
+    tenant_id = get_adapter().tenant_id_of(customer)
+    return TenantExtension.objects.filter(tenant_id=tenant_id).first()
+
+
+def _record_flow_erasure(
+    extension: TenantExtension, customer: Model, before: Model
+) -> CustomerErasure:
+    adapter = get_adapter()
     row = identities.find(extension, IdentityKind.CUSTOMER, customer.pk)
-    erasure = record_erasure(
+    return record_erasure(
         extension.pk,
         customer.pk,
         origin=ErasureOrigin.FLOW,
         values=adapter.personal_values(before),
         omnium_id=row.omnium_id if row else adapter.customer_omnium_id(before),
     )
-    job_id, _ = manager.enqueue(
+
+
+def _queue_erasure(erasure: CustomerErasure, source: str) -> tuple[int, bool]:
+    queued = manager.enqueue(
         JobKind.CUSTOMER_ERASE,
-        extension_id=extension.pk,
-        object_id=customer.pk,
-        source=JobSource.SIGNAL,
+        extension_id=erasure.extension_id,
+        object_id=erasure.flow_ref,
+        source=source,
     )
-    CustomerErasure.objects.filter(pk=erasure.pk).update(job_id=job_id)
-    return erasure
+    CustomerErasure.objects.filter(pk=erasure.pk).update(job_id=queued[0])
+    return queued
 
 
 def latest_erasure(extension_id: int, flow_ref: Any) -> CustomerErasure | None:

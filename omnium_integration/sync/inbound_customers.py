@@ -172,7 +172,7 @@ def _create(
             extension.tenant, uid=omnium_id, values={**values, "external_id": omnium_id}
         )
         identities.resolve(extension, IdentityKind.CUSTOMER, created.pk, omnium_id, known=omnium_id)
-        mine = adapter.customer_values(created, fields)
+        mine = adapter.customer_field_values(created, fields)
         modified = parse_omnium_datetime(document.get("modified"))
         save_base(extension, created.pk, mine, values, fields, modified)
     return {"outcome": ImportOutcome.CREATED, "customer": created.pk}
@@ -203,7 +203,7 @@ def _update(
                 f"{base.omnium_modified} last exchanged.",
             }
         plan = plan_merge(
-            adapter.customer_values(locked, fields),
+            adapter.customer_field_values(locked, fields),
             theirs,
             fields,
             base_flow=base.flow_digests if base else None,
@@ -215,7 +215,7 @@ def _update(
         identities.resolve(
             extension, IdentityKind.CUSTOMER, locked.pk, locked.uid, known=job.object_id
         )
-        mine = adapter.customer_values(locked, fields)
+        mine = adapter.customer_field_values(locked, fields)
         save_base(extension, locked.pk, mine, theirs, fields, modified)
     result: dict[str, Any] = {
         "outcome": ImportOutcome.UPDATED if changed else ImportOutcome.UNCHANGED,

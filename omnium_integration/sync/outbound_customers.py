@@ -147,7 +147,7 @@ def _settle_flow(
     if locked is None or adapter.customer_is_erased(locked):
         return []
     fields = synced_fields(is_business(customer))
-    current = adapter.customer_values(locked, fields)
+    current = adapter.customer_field_values(locked, fields)
     unchanged = {
         name: value
         for name, value in plan.to_flow.items()
@@ -159,7 +159,7 @@ def _settle_flow(
     save_base(
         extension,
         customer.pk,
-        adapter.customer_values(locked, fields),
+        adapter.customer_field_values(locked, fields),
         omnium_values(extension, kind, sent),
         fields,
         parse_omnium_datetime(sent.get("modified")),
