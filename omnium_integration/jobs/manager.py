@@ -44,9 +44,8 @@ from ..conf import app_settings
 from ..enums import ACTIVE_STATUSES, AttemptOutcome, JobStatus
 from ..exceptions import LeaseLost
 from ..models import ExternalSyncJob, JobAttempt, JobSource
-from ..redaction import redact
 from . import clock, dispatch, registry
-from .backoff import retry_delay_seconds
+from .success import run_success_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +252,7 @@ def finish(claim: Claim, results: list[AttemptResult]) -> list[AttemptResult]:
             )
             for r in results
         )
-        _settle(recorded)
+        run_success_hooks(recorded)
     for r in results:
         if r.job.pk not in recorded_ids:
             logger.warning(
@@ -326,38 +325,6 @@ def _record_failure(leased_rows: QuerySet, r: AttemptResult) -> bool:
     else:  # lease_lost: the handler found out itself; nothing to write
         return False
     return bool(leased_rows.filter(pk=r.job.pk).update(status=status, **common))
-
-
-def _settle(recorded: list[AttemptResult]) -> None:
-    """Run the success hook of each recorded success, in the transaction that recorded it.
-
-    A hook that raises is rolled back (its savepoint), and its job's success becomes a
-    retry: due again on the retry table, with the error on the job and on its attempt.
-    """
-    for r in recorded:
-        hook = registry.get_success_hook(r.job.kind)
-        if r.outcome != AttemptOutcome.SUCCEEDED or hook is None:
-            continue
-        try:
-            with transaction.atomic():
-                hook(r.job, r.result)
-        except Exception as exc:
-            logger.exception(
-                "a job's success hook failed; the job will retry", extra=log_extra(r.job)
-            )
-            r.outcome = AttemptOutcome.RETRY
-            r.error = redact(f"After the job's work, {type(exc).__name__}: {exc}")
-            delay = retry_delay_seconds(r.job.failures + 1, None)
-            r.next_attempt_at = clock.now() + clock.scaled(delay)
-            ExternalSyncJob.objects.filter(pk=r.job.pk).update(
-                status=JobStatus.PENDING,
-                failures=F("failures") + 1,
-                last_error=r.error,
-                next_attempt_at=r.next_attempt_at,
-            )
-            JobAttempt.objects.filter(job_id=r.job.pk, number=r.job.attempts).update(
-                outcome=AttemptOutcome.RETRY, error=r.error
-            )
 
 
 def _report(r: AttemptResult) -> None:
