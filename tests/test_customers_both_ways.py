@@ -241,3 +241,20 @@ def test_an_omnium_customer_that_is_someone_else_is_never_merged_in(flow, sandbo
     assert ours.email == "kari@example.com"
     last = InboundEvent.objects.filter(object_id="C1").latest("pk")
     assert last.outcome == "ignored"
+
+
+def test_a_flow_customer_sharing_only_its_uid_with_an_omnium_customer_is_left_alone(
+    flow, sandbox, tenant
+):
+    local = make_customer(tenant, "W9")  # never sent: its export is cancelled
+    ExternalSyncJob.objects.update(status=JobStatus.CANCELLED)
+    sandbox.state.create_customer(
+        "private", {"customerId": "W9", "firstName": "Web", "email": "web@x.no"}, "test"
+    )
+    settle(sandbox)
+    local.refresh_from_db()
+    assert (local.first_name, local.email) == ("Kari", "kari@example.com")
+    (imported,) = jobs(JobKind.CUSTOMER_IMPORT)
+    assert imported.result["outcome"] == "ignored"
+    assert "two people are not mixed up" in imported.result["reason"]
+    assert sandbox.call_count(GET_PRIVATE) == 0

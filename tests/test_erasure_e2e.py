@@ -371,4 +371,4 @@ def test_a_404_for_a_customer_omnium_never_held_erases_nobody(flow, sandbox, sto
     stranger.refresh_from_db()
     assert stranger.erased_at is None and stranger.email == EMAIL
     result = ExternalSyncJob.objects.get(kind=JobKind.CUSTOMER_IMPORT).result
-    assert result["outcome"] == "ignored" and "never held it" in result["reason"]
+    assert result["outcome"] == "ignored" and "was never this Omnium customer" in result["reason"]

@@ -8,10 +8,11 @@ in line, inside the job's lease and with outbound capture suppressed (no echo):
   (:mod:`omnium_integration.mapping.customer_merge`): Omnium's changes come in, Flow's
   later changes stay, and an Omnium version older than the one last exchanged is never
   applied;
-* a customer Omnium anonymised (``ANONYMIZED_CUSTOMER_MEMBER``) or deleted (404, for a
-  customer Omnium was seen to hold as this Flow customer's) is erased in Flow with Flow's
-  erase action, and the integration's own rows are scrubbed of the person in the
-  transaction that records the job's success;
+* a customer Omnium anonymised (``ANONYMIZED_CUSTOMER_MEMBER``) or deleted (404) is
+  erased in Flow with Flow's erase action, and the integration's own rows are scrubbed of
+  the person in the transaction that records the job's success;
+* nothing is applied to a Flow customer Omnium was never seen to hold under this id (one
+  found by its uid alone): it may be another person;
 * a customer Flow does not have is created only when the tenant's
   ``create_customers_from_events`` is on (and never from an anonymised one);
 * an erased Flow customer is left alone.
@@ -69,6 +70,8 @@ def import_customer(job: ExternalSyncJob) -> dict[str, Any]:
     customer = known_customer(extension, omnium_id)
     if customer is not None and adapter.customer_is_erased(customer):
         return ignored(customer, "The Flow customer is erased: Omnium's changes are not applied.")
+    if customer is not None and not _held(extension, customer, omnium_id):
+        return ignored(customer, NOT_HELD)
     if customer is None and not extension.create_customers_from_events:
         return ignored(None, UNKNOWN)
     company = customer is not None and adapter.customer_kind(customer) == CustomerKind.COMPANY
@@ -91,6 +94,19 @@ UNKNOWN = (
     "No Flow customer is this Omnium customer, and customer events create none "
     "(the tenant's 'Create Flow customers from Omnium customer events' is off)."
 )
+NOT_HELD = (
+    "The Flow customer with this id as its uid was never this Omnium customer (never sent "
+    "or confirmed under it): nothing is applied, so two people are not mixed up."
+)
+
+
+def _held(extension: TenantExtension, customer: Model, omnium_id: str) -> bool:
+    """Whether the Flow customer is known to be this Omnium customer: the identity map
+    confirmed it (sent, imported, or from the sync history), or Flow holds Omnium's id."""
+    row = identities.find(extension, IdentityKind.CUSTOMER, customer.pk)
+    if row is not None and row.omnium_id == omnium_id and row.confirmed_at is not None:
+        return True
+    return get_adapter().customer_omnium_id(customer) == omnium_id
 
 
 @on_success(JobKind.CUSTOMER_IMPORT)
@@ -111,17 +127,9 @@ def ignored(customer: Model | None, reason: str) -> dict[str, Any]:
 def _gone(
     job: ExternalSyncJob, extension: TenantExtension, customer: Model | None, omnium_id: str
 ) -> dict[str, Any]:
-    """Omnium has no such customer (404): a deletion, if Omnium held it as this customer."""
+    """Omnium has no such customer (404): the Flow customer it held was deleted there."""
     if customer is None:
         return ignored(None, "Omnium has no such customer (404).")
-    row = identities.find(extension, IdentityKind.CUSTOMER, customer.pk)
-    held = (row is not None and row.omnium_id == omnium_id and row.confirmed_at is not None) or (
-        get_adapter().customer_omnium_id(customer) == omnium_id
-    )
-    if not held:
-        return ignored(
-            customer, "Omnium has no such customer (404), and never held it as this customer."
-        )
     return _erase(job, extension, customer, omnium_id, OmniumErasure.DELETED)
 
 
