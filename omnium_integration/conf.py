@@ -113,6 +113,16 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "",
     "POLL_INTERVAL_MINUTES": 5,  # safety-net delta poll of Omnium orders
     "POLL_ORDER_TYPES": ("ClickAndCollect", "OnlineOrder", "Online"),
+    # The member that marks an anonymised Omnium customer. Omnium documents that it marks
+    # one, not the member's name (docs/omnium-api.md#customers); set the real name here.
+    "ANONYMIZED_CUSTOMER_MEMBER": "isAnonymized",
+    # --- Forgetting (docs/operations.md#gdpr-erasure) -------------------------------------
+    # Personal values shorter than this are not searched for when the integration's rows
+    # are scrubbed (a two-letter name would erase every word that has it).
+    "SCRUB_MIN_TERM_LENGTH": 3,
+    # What a scrubbed value becomes: this, a colon and a random suffix, in brackets
+    # ("[erased:3f9a1c0b]"), so values that had to be unique stay unique.
+    "SCRUB_PLACEHOLDER": "erased",
     # --- Outbound (Flow -> Omnium) --------------------------------------------------------
     # Omnium order type of the POS sales we create (must exist in Omnium's order types).
     "POS_ORDER_TYPE": "Pos",

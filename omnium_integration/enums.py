@@ -46,6 +46,8 @@ class JobKind(models.TextChoices):
     CUSTOMER_EXPORT = "customer.export", "Flow customer → Omnium"
     RECEIPT_EXPORT = "receipt.export", "Flow receipt → Omnium invoice"
     ORDER_IMPORT = "order.import", "Omnium order → Flow"
+    CUSTOMER_IMPORT = "customer.import", "Omnium customer → Flow"
+    CUSTOMER_ERASE = "customer.erase", "Flow customer erased → anonymised in Omnium"
     RECEIVEMENT_EXPORT = "receivement.export", "Flow goods reception → Omnium"
     STOCK_EXPORT = "stock.export", "Flow stock levels → Omnium"
 
@@ -54,13 +56,13 @@ class EventOutcome(models.TextChoices):
     """What became of an Omnium event delivered to the Omnium Event API."""
 
     QUEUED = "queued", "Job created"
-    COALESCED = "coalesced", "Joined the order's active job"
+    COALESCED = "coalesced", "Joined the active import job"
     DUPLICATE = "duplicate", "Duplicate event id"
     IGNORED = "ignored", "Not imported (see reason)"
 
 
 class ImportOutcome(models.TextChoices):
-    """What an import of an Omnium order did to its Flow order."""
+    """What an import of an Omnium order (or customer) did to its Flow counterpart."""
 
     CREATED = "created", "Created in Flow"
     UPDATED = "updated", "Updated in Flow"
@@ -68,6 +70,7 @@ class ImportOutcome(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled in Flow"
     SKIPPED = "skipped", "Not applied (see reason)"
     IGNORED = "ignored", "Not imported (see reason)"
+    ERASED = "erased", "Erased in Flow (anonymised or deleted in Omnium)"
 
 
 class IdentityKind(models.TextChoices):
@@ -93,3 +96,19 @@ class CredentialChangeKind(models.TextChoices):
     WEBHOOK_SECRET_ADDED = "webhook_secret_added", "Webhook secret added"
     WEBHOOK_SECRET_RETIRED = "webhook_secret_retired", "Webhook secret retired"
     EXTENSION_DELETED = "extension_deleted", "Extension deleted, its credentials with it"
+
+
+class ErasureOrigin(models.TextChoices):
+    """Where a customer's erasure started."""
+
+    FLOW = "flow", "Erased in Flow"
+    OMNIUM = "omnium", "Anonymised or deleted in Omnium"
+    COMMAND = "command", "omnium_forget"
+
+
+class OmniumErasure(models.TextChoices):
+    """What became of an erased customer in Omnium."""
+
+    ANONYMIZED = "anonymized", "Anonymised in Omnium"
+    DELETED = "deleted", "Deleted in Omnium"
+    ABSENT = "absent", "Not in Omnium (nothing to do there)"

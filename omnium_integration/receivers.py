@@ -16,13 +16,14 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 
 from .conf import get_host_model
 from .enums import JobKind
 from .host import get_adapter
 from .jobs import manager
 from .models import JobSource
+from .privacy.erasures import capture_erasure
 
 _suppressed: ContextVar[bool] = ContextVar("omnium_capture_suppressed", default=False)
 
@@ -117,6 +118,33 @@ def dispatch_uid(capture: Capture) -> str:
     return f"omnium_integration.capture.{capture.name}"
 
 
+# ------------------------------------------------------------------------ erasures
+# Flow's erase action is a save of the customer with its personal data gone. What the
+# customer was is read just before that save (the row still has it) and handed to
+# ``capture_erasure`` after it, in the same transaction. The integration's own erasing
+# of a customer (Omnium anonymised it) runs suppressed and records itself.
+
+ERASED_FROM = "_omnium_erased_from"
+ERASURE_UIDS = ("omnium_integration.erasure.before", "omnium_integration.erasure.after")
+
+
+def _before_customer_save(sender, instance: Model, raw: bool = False, **kwargs: Any) -> None:
+    if raw or instance.pk is None or _suppressed.get():
+        return
+    adapter = get_adapter()
+    if not adapter.customer_is_erased(instance):
+        return
+    stored = adapter.stored_customer(instance)
+    if stored is not None and not adapter.customer_is_erased(stored):
+        instance.__dict__[ERASED_FROM] = stored
+
+
+def _after_customer_save(sender, instance: Model, raw: bool = False, **kwargs: Any) -> None:
+    before = instance.__dict__.pop(ERASED_FROM, None)
+    if before is not None and not raw:
+        capture_erasure(instance, before)
+
+
 def connect_receivers() -> None:
     """Connect a post_save receiver to each captured Flow model (idempotent).
 
@@ -129,9 +157,26 @@ def connect_receivers() -> None:
         except ImproperlyConfigured:
             continue
         post_save.connect(item.receiver, sender=model, dispatch_uid=dispatch_uid(item), weak=False)
+    try:
+        customer_model = get_host_model("CUSTOMER_MODEL")
+    except ImproperlyConfigured:
+        return
+    before, after = ERASURE_UIDS
+    pre_save.connect(_before_customer_save, sender=customer_model, dispatch_uid=before)
+    post_save.connect(_after_customer_save, sender=customer_model, dispatch_uid=after)
 
 
 def disconnect_receivers() -> None:
-    """The opposite of :func:`connect_receivers` (benchmarks measure Flow without us)."""
+    """The opposite of :func:`connect_receivers` (benchmarks measure Flow without us).
+
+    A receiver connected for a sender is found by its dispatch uid and that sender.
+    """
     for item in CAPTURES.values():
-        post_save.disconnect(dispatch_uid=dispatch_uid(item))
+        try:
+            model = get_host_model(item.model_key)
+        except ImproperlyConfigured:
+            continue
+        post_save.disconnect(sender=model, dispatch_uid=dispatch_uid(item))
+        if item.model_key == "CUSTOMER_MODEL":
+            pre_save.disconnect(sender=model, dispatch_uid=ERASURE_UIDS[0])
+            post_save.disconnect(sender=model, dispatch_uid=ERASURE_UIDS[1])

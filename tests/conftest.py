@@ -130,3 +130,16 @@ def subscribe_live_flow(omnium, sandbox, live_server) -> TenantExtension:
         order_types=IMPORTED_TYPES,
     )
     return omnium
+
+
+def subscribe_customer_events(omnium, sandbox, live_server) -> TenantExtension:
+    """Subscribe Flow's live webhook to Omnium's private and business customer events."""
+    from django.urls import reverse
+
+    url = live_server.url + reverse("omnium_integration:events", args=[omnium.tenant.uid])
+    sandbox.subscribe(
+        url,
+        headers={"Authorization": f"Bearer {omnium.webhook_secret}"},
+        class_names=["PrivateCustomer", "BusinessCustomer"],
+    )
+    return omnium

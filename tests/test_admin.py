@@ -245,3 +245,31 @@ def test_an_operator_sets_a_stores_omnium_id_in_the_store_list(admin_client, con
     ext.refresh_from_db()
     assert ext.omnium_store_id == "oslo-city"
     assert "oslo-city" in admin_client.get(url).content.decode()
+
+
+def test_customer_erasures_show_their_course_and_never_the_persons_values(admin_client, configured):
+    from omnium_integration.models import CustomerErasure
+
+    erasure = CustomerErasure.objects.create(
+        extension=configured,
+        flow_ref="17",
+        origin="flow",
+        omnium_id="C17",
+        pending_terms=["Kari Nordmann", "kari@example.com", "+4740000000"],
+    )
+    name = "admin:omnium_integration_customererasure"
+    listing = admin_client.get(reverse(f"{name}_changelist"))
+    page = admin_client.get(reverse(f"{name}_change", args=[erasure.pk]))
+    assert listing.status_code == 200 and page.status_code == 200
+    html = listing.content.decode() + page.content.decode()
+    assert "values waiting for the scrub" in html.lower() and "C17" in html
+    for value in erasure.pending_terms:
+        assert value not in html
+    assert admin_client.get(reverse(f"{name}_add")).status_code == 403
+
+
+def test_the_tenant_decides_whether_customer_events_create_customers(admin_client, configured):
+    url = reverse("admin:omnium_integration_tenantextension_change", args=[configured.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Create Flow customers from Omnium customer events" in page
+    assert 'name="create_customers_from_events"' in page

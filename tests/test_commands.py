@@ -32,6 +32,7 @@ def test_check_reports_token_connectivity_and_the_webhook_to_configure(omnium, s
     assert "Tenant tenant_no (active)" in out
     assert "token         OK" in out and "connection    OK" in out
     assert "https://flow.example.com/omnium/events/tenant_no/" in out
+    assert "classes Order, PrivateCustomer, BusinessCustomer" in out  # what to subscribe
     assert "Authorization: Bearer <webhook secret>" in out
     assert omnium.client_secret not in out and omnium.webhook_secret not in out
     assert sandbox.token_requests() == 1

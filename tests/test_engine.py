@@ -16,7 +16,7 @@ from omnium_integration.exceptions import LeaseLost
 from omnium_integration.jobs import manager, worker
 from omnium_integration.models import ExternalSyncJob, JobAttempt
 from tests.conftest import read_runs
-from tests.testapp.handlers import RECORD, RECORD_RECEIVEMENT
+from tests.testapp.handlers import RECORD, RECORD_RECEIVEMENT, SETTLED
 
 ORDER_Q = Queue.ORDER.value
 
@@ -48,6 +48,43 @@ def test_repeated_saves_while_pending_give_one_job(extension):
     second, created_again = add(extension, "order-1")
     assert created and not created_again and first == second
     assert ExternalSyncJob.objects.count() == 1
+
+
+def test_a_success_hook_writes_in_the_transaction_that_records_the_success(extension):
+    job_id, _ = manager.enqueue(SETTLED, extension_id=extension.pk, object_id="c-1")
+    stats = worker.drain(ORDER_Q)
+    job = ExternalSyncJob.objects.get(pk=job_id)
+    assert stats.succeeded == 1 and job.status == JobStatus.SUCCEEDED
+    assert job.payload == {"settled": {"ran": job_id}}
+
+
+def test_a_failing_success_hook_is_rolled_back_and_the_job_retries(extension):
+    payload = {"hook_fail": True, "hook_fail_times": 1}
+    job_id, _ = manager.enqueue(
+        SETTLED, extension_id=extension.pk, object_id="c-1", payload=payload
+    )
+    stats = worker.drain(ORDER_Q)
+    job = ExternalSyncJob.objects.get(pk=job_id)
+    assert (stats.succeeded, stats.retried) == (0, 1)
+    assert job.status == JobStatus.PENDING and job.failures == 1
+    assert "settled" not in job.payload  # the hook's write went with its failure
+    assert "the scrub could not finish" in job.last_error
+    (attempt,) = JobAttempt.objects.filter(job=job)
+    assert attempt.outcome == AttemptOutcome.RETRY and "scrub" in attempt.error
+    assert job.next_attempt_at > timezone.now()  # on the retry table, not at once
+    ExternalSyncJob.objects.filter(pk=job_id).update(next_attempt_at=timezone.now())
+    worker.drain(ORDER_Q)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.payload["settled"] == {"ran": job_id}
+
+
+def test_a_success_whose_lease_was_lost_runs_no_hook(extension):
+    job_id, _ = manager.enqueue(SETTLED, extension_id=extension.pk, object_id="c-1")
+    batch = manager.claim(ORDER_Q, worker="w1")
+    result = worker.execute(batch.jobs[0])
+    ExternalSyncJob.objects.filter(pk=job_id).update(lease_token=None)  # taken over meanwhile
+    assert manager.finish(batch, [result]) == []
+    assert "settled" not in ExternalSyncJob.objects.get(pk=job_id).payload
 
 
 def test_a_change_while_running_makes_the_job_run_once_more(extension, runs_file):

@@ -500,6 +500,16 @@ def test_a_customer_omnium_has_no_record_of_comes_from_the_order(ext):
     )
 
 
+def test_a_customer_omnium_anonymised_is_not_learned_again_from_its_order(ext):
+    anonymised = {"customerId": "kari@example.no", "isAnonymized": True}
+    apply(
+        ext,
+        omnium_order("CC-1", customerId="kari@example.no"),
+        customer=("private", anonymised),
+    )
+    assert Order.objects.get().customer is None and not Customer.objects.exists()
+
+
 def test_an_order_without_customer_id_has_no_customer(ext):
     apply(ext, omnium_order("CC-1"))
     assert Order.objects.get().customer is None and not Customer.objects.exists()

@@ -276,6 +276,149 @@ def test_customers(sandbox, api):
     assert call(api, "GET", "/api/PrivateCustomers/p1").json()["fullName"] == "Ola Nordmann"
 
 
+def test_customer_patches_change_only_what_they_send(sandbox, api):
+    customer = {
+        "customerId": "p1",
+        "firstName": "Ola",
+        "lastName": "Nordmann",
+        "email": "ola@example.no",
+        "properties": [{"key": "a", "value": "1"}],
+    }
+    call(api, "POST", "/api/PrivateCustomers", json=customer)
+    patch = {"customerId": "p1", "email": "ola.n@example.no", "properties": [{"key": "b"}]}
+    response = call(api, "PATCH", "/api/PrivateCustomers/PatchPrivateCustomer", json=patch)
+    assert response.status_code == 200
+    stored = sandbox.state.private_customers["p1"]
+    assert (stored["firstName"], stored["email"], stored["versionId"]) == (
+        "Ola",
+        "ola.n@example.no",
+        2,
+    )
+    assert [p["key"] for p in stored["properties"]] == ["a", "b"]  # merged by key
+    # A patch that changes nothing makes no version and no event.
+    events = len(sandbox.events.emitted)
+    call(api, "PATCH", "/api/PrivateCustomers/PatchPrivateCustomer", json=patch)
+    assert sandbox.state.private_customers["p1"]["versionId"] == 2
+    assert len(sandbox.events.emitted) == events
+    unknown = {"customerId": "nobody", "email": "x@example.no"}
+    path = "/api/BusinessCustomers/PatchBusinessCustomer"
+    assert call(api, "PATCH", path, json=unknown).status_code == 404
+
+
+def test_add_or_update_many_customers_at_most_100(sandbox, api):
+    batch = [{"customerId": f"b{n}", "name": f"Company {n}"} for n in range(100)]
+    path = "/api/BusinessCustomers/AddOrUpdateMany"
+    assert call(api, "PUT", path, json=batch).status_code == 200
+    batch[0]["name"] = "Renamed"
+    call(api, "PUT", path, json=batch[:1])
+    assert sandbox.state.business_customers["b0"]["name"] == "Renamed"
+    assert len(sandbox.state.business_customers) == 100
+    too_many = batch + [{"customerId": "b100"}]
+    assert call(api, "PUT", path, json=too_many).status_code == 400
+    assert "b100" not in sandbox.state.business_customers
+    operations = [e["operationId"] for e in sandbox.events.emitted]
+    assert operations.count(330215) == 101
+
+
+def test_a_deleted_customer_is_gone_and_says_so(sandbox, api):
+    call(api, "POST", "/api/BusinessCustomers", json={"customerId": "b1", "name": "Acme"})
+    assert call(api, "DELETE", "/api/BusinessCustomers/b1").status_code == 200
+    assert call(api, "GET", "/api/BusinessCustomers/b1").status_code == 404
+    assert call(api, "DELETE", "/api/BusinessCustomers/b1").status_code == 404
+    call(api, "POST", "/api/PrivateCustomers", json={"customerId": "p1", "firstName": "Ola"})
+    assert call(api, "DELETE", "/api/PrivateCustomers/p1").status_code == 200
+    assert "p1" not in sandbox.state.private_customers
+    deleted = [
+        (e["className"], e["category"], e["operationId"], e["objectId"])
+        for e in sandbox.events.emitted
+        if e["category"] == "Deleted"
+    ]
+    assert deleted == [
+        ("BusinessCustomer", "Deleted", 330202, "b1"),
+        ("PrivateCustomer", "Deleted", 330102, "p1"),
+    ]
+
+
+def test_an_anonymised_customer_keeps_its_id_and_orders_but_no_personal_data(sandbox, api):
+    customer = {
+        "customerId": "p1",
+        "firstName": "Ola",
+        "lastName": "Nordmann",
+        "email": "ola@example.no",
+        "phone": "+4790000000",
+        "customerNumber": "LOY-9",
+        "marketGroupId": "nordic",
+        "address": {"line1": "Storgata 1", "city": "Oslo", "countryCode": "NO"},
+        "externalIds": [{"id": "VOY-9", "providerName": "Voyado"}],
+    }
+    call(api, "POST", "/api/PrivateCustomers", json=customer)
+    billing = {"name": "Ola Nordmann", "line1": "Storgata 1", "city": "Oslo", "email": "x@y.z"}
+    sandbox.seed_order(
+        order(
+            customerId="p1",
+            customerName="Ola Nordmann",
+            customerEmail="ola@example.no",
+            customerPhone="+4790000000",
+            billingAddress=billing,
+        )
+    )
+    response = call(api, "DELETE", "/api/PrivateCustomers/Anonymize", params={"id": "p1"})
+    assert response.status_code == 200 and response.content == b""
+    anonymised = call(api, "GET", "/api/PrivateCustomers/p1").json()
+    assert anonymised["isAnonymized"] is True
+    assert (anonymised["customerId"], anonymised["marketGroupId"]) == ("p1", "nordic")
+    text = json.dumps(anonymised) + json.dumps(sandbox.state.orders["O1"], default=str)
+    for personal in ("Ola", "Nordmann", "ola@example.no", "4790000000", "Storgata", "VOY-9"):
+        assert personal not in text
+    assert sandbox.state.orders["O1"]["customerId"] == "p1"
+    (event,) = [e for e in sandbox.events.emitted if e["category"] == "Anonymized"]
+    assert (event["className"], event["operationId"], event["externalIds"]) == (
+        "PrivateCustomer",
+        330103,
+        [],
+    )
+    assert sandbox.object_calls("DELETE /api/PrivateCustomers/Anonymize") == {"p1": 1}
+    # Again: nothing more to do, and no second event.
+    assert call(api, "DELETE", "/api/PrivateCustomers/Anonymize", params={"id": "p1"}).ok
+    assert [e["category"] for e in sandbox.events.emitted].count("Anonymized") == 1
+    assert call(api, "DELETE", "/api/PrivateCustomers/Anonymize").status_code == 400
+    missing = call(api, "DELETE", "/api/PrivateCustomers/Anonymize", params={"id": "nobody"})
+    assert missing.status_code == 404
+
+
+def test_customer_calls_raise_omniums_customer_events(sandbox, api, receiver):
+    sandbox.subscribe(receiver.url, class_names=["PrivateCustomer", "BusinessCustomer"])
+    call(api, "POST", "/api/PrivateCustomers", json={"customerId": "p1", "firstName": "A"})
+    call(api, "POST", "/api/PrivateCustomers/Update", json={"customerId": "p1", "firstName": "B"})
+    patch = {"customerId": "p1", "email": "b@example.no"}
+    call(api, "PATCH", "/api/PrivateCustomers/PatchPrivateCustomer", json=patch)
+    call(api, "POST", "/api/BusinessCustomers", json={"customerId": "b1", "name": "Acme"})
+    call(api, "POST", "/api/BusinessCustomers/Update", json={"customerId": "b1", "name": "A2"})
+    patch = {"customerId": "b1", "taxId": "999"}
+    call(api, "PATCH", "/api/BusinessCustomers/PatchBusinessCustomer", json=patch)
+    sandbox.events.wait_idle()
+    assert [(e["className"], e["category"], e["operationId"]) for e in receiver.events()] == [
+        ("PrivateCustomer", "Created", 330100),
+        ("PrivateCustomer", "Updated", 330101),
+        ("PrivateCustomer", "Updated", 330113),
+        ("BusinessCustomer", "Created", 330200),
+        ("BusinessCustomer", "Updated", 330201),
+        ("BusinessCustomer", "Updated", 330210),
+    ]
+    assert {e["objectId"] for e in receiver.events()} == {"p1", "b1"}
+
+
+def test_changes_made_in_omnium_itself(sandbox):
+    sandbox.state.create_customer("private", {"customerId": "p1", "email": "a@x.no"}, "test")
+    sandbox.patch_customer("private", {"customerId": "p1", "email": "b@x.no"})
+    assert sandbox.state.private_customers["p1"]["email"] == "b@x.no"
+    sandbox.anonymize_customer("p1")
+    assert "email" not in sandbox.state.private_customers["p1"]
+    sandbox.delete_customer("private", "p1")
+    assert sandbox.state.private_customers == {}
+    assert [e["origin"] for e in sandbox.events.emitted][1:] == ["GUI", "GUI", "GUI"]
+
+
 def test_inventory_update_many(sandbox, api):
     items = [{"sku": f"S{i}", "warehouseCode": "w1", "inventory": i} for i in range(1000)]
     response = call(api, "PUT", "/api/Inventory/UpdateMany", json=items)

@@ -15,6 +15,7 @@ from django.urls import resolve, reverse
 from omnium_integration.enums import JobKind, JobStatus, Queue
 from omnium_integration.jobs import manager
 from omnium_integration.models import ExternalSyncJob, InboundEvent, TenantExtension
+from tests.flow_factories import make_customer
 
 
 def order_event(object_id: str = "ORD-1", **fields) -> dict:
@@ -178,6 +179,67 @@ def test_other_classes_are_acknowledged_without_a_job(client, extension):
     assert response.json()["status"] == "ignored"
     assert not ExternalSyncJob.objects.exists()
     assert InboundEvent.objects.get().outcome == "ignored"
+
+
+def customer_event(object_id: str = "C1", class_name: str = "PrivateCustomer", **fields) -> dict:
+    return order_event(
+        object_id,
+        id=f"evt-{class_name}-{object_id}-{fields.pop('n', 1)}",
+        operationId=330101,
+        message=f"{class_name} updated",
+        className=class_name,
+        subClassName="",
+        category="Updated",
+        **fields,
+    )
+
+
+def test_an_event_of_a_flow_customer_queues_its_import(client, extension):
+    make_customer(extension.tenant, "C-1", external_id="C1")  # as its export stored it
+    ExternalSyncJob.objects.all().delete()
+    response = post(client, customer_event("C1"), secret=extension.webhook_secret)
+    assert response.status_code == 202
+    job = ExternalSyncJob.objects.get()
+    assert (job.kind, job.object_id, job.source) == (JobKind.CUSTOMER_IMPORT, "C1", "webhook")
+    business = customer_event("C1", "BusinessCustomer", n=2)
+    second = post(client, business, secret=extension.webhook_secret)
+    assert (second.status_code, second.json()["status"]) == (202, "coalesced")
+    assert list(InboundEvent.objects.values_list("outcome", flat=True).order_by("pk")) == [
+        "queued",
+        "coalesced",
+    ]
+
+
+def test_an_event_of_a_customer_flow_does_not_have_is_stored_and_ignored(client, extension):
+    response = post(client, customer_event("web-1"), secret=extension.webhook_secret)
+    assert response.status_code == 200
+    assert "customer events create none" in response.json()["reason"]
+    assert not ExternalSyncJob.objects.exists()
+    assert InboundEvent.objects.get().outcome == "ignored"
+    # Unless the tenant creates customers from events.
+    extension.create_customers_from_events = True
+    extension.save()
+    again = post(client, customer_event("web-1", n=2), secret=extension.webhook_secret)
+    assert again.status_code == 202
+    assert ExternalSyncJob.objects.get().kind == JobKind.CUSTOMER_IMPORT
+
+
+def test_an_event_of_an_erased_customer_starts_nothing(client, extension):
+    kari = make_customer(extension.tenant, "C-1", external_id="C1")
+    kari.erase(by="pos-1")
+    ExternalSyncJob.objects.all().delete()
+    response = post(client, customer_event("C1"), secret=extension.webhook_secret)
+    assert (response.status_code, response.json()["reason"]) == (
+        200,
+        "The Flow customer is erased.",
+    )
+    assert not ExternalSyncJob.objects.exists()
+
+
+def test_a_customer_event_must_name_its_customer(client, extension):
+    event = customer_event("C1")
+    del event["objectId"]
+    assert_refused(post(client, event, secret=extension.webhook_secret), 400, "invalid_event")
 
 
 def test_orders_of_types_flow_does_not_import_are_acknowledged_without_a_job(client, extension):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import admin
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -133,10 +134,29 @@ class InventoryLevelAdmin(admin.ModelAdmin):
 
 @admin.register(models.Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["uid", "display_name", "type", "email", "mobile", "loyalty_id", "external_id"]
-    list_filter = ["tenant", "type"]
+    list_display = [
+        "uid",
+        "display_name",
+        "type",
+        "email",
+        "mobile",
+        "loyalty_id",
+        "external_id",
+        "erased_at",
+    ]
+    list_filter = ["tenant", "type", ("erased_at", admin.EmptyFieldListFilter)]
     search_fields = ["uid", "display_name", "company_name", "email", "mobile", "loyalty_id"]
-    readonly_fields = ["created_at", "last_modified_at"]
+    readonly_fields = ["created_at", "last_modified_at", "erased_at"]
+    actions = ["erase"]
+
+    @admin.action(description="Erase the selected customers (GDPR: personal data gone, sales kept)")
+    def erase(self, request, queryset) -> None:
+        erased = 0
+        with transaction.atomic():
+            for customer in queryset.select_for_update().filter(erased_at=None):
+                customer.erase(by=request.user.get_username())
+                erased += 1
+        self.message_user(request, f"{erased} customer(s) erased.")
 
 
 # ------------------------------------------------------------------------- orders

@@ -7,6 +7,7 @@ Flow documents for purchase orders; order-line quantities are decimals.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.db import models
@@ -95,12 +96,52 @@ class Customer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_modified_at = models.DateTimeField(auto_now=True)
     last_modified_by = models.CharField(max_length=100, blank=True)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the customer's personal data was erased (GDPR); the sales stay.",
+    )
+
+    # What an erasure blanks: everything that says who the customer is. The type, the
+    # country, the dates and the Omnium id stay, and so do the customer's sales.
+    PERSONAL_FIELDS = (
+        "first_name",
+        "last_name",
+        "display_name",
+        "company_name",
+        "vat_number",
+        "contact_person_name",
+        "contact_person_email",
+        "email",
+        "mobile",
+        "address",
+        "city",
+        "postal_code",
+        "loyalty_id",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="customer_uid")]
 
     def __str__(self) -> str:
         return self.display_name or self.company_name or self.uid
+
+    def erase(self, *, by: str = "") -> None:
+        """Forget who the customer is (Flow's erase action, a GDPR request).
+
+        The personal fields are blanked and the uid, which may be the customer's e-mail or
+        phone (customers from Omnium take Omnium's id as uid), becomes an anonymous
+        reference; the row stays, so the sales keep pointing at it. Erasing an erased
+        customer changes nothing.
+        """
+        if self.erased_at is not None:
+            return
+        for name in self.PERSONAL_FIELDS:
+            setattr(self, name, "")
+        self.uid = f"anon-{uuid.uuid4().hex[:16]}"
+        self.erased_at = timezone.now()
+        self.last_modified_by = by[:100]
+        self.save()
 
 
 class Order(models.Model):

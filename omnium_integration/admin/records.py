@@ -1,11 +1,13 @@
 """What the integration records and people only read: events (accepted and refused),
-imports, stock notes, identities. Events are never deleted here: retention prunes them."""
+imports, stock notes, the identity map and customer erasures. Events are never deleted
+here: retention prunes them."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from ..models import (
+    CustomerErasure,
     ImportedOrder,
     InboundEvent,
     OmniumIdentity,
@@ -147,3 +149,41 @@ class RefusedDeliveryAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # retention prunes (REFUSED_DELIVERY_RETENTION_DAYS)
+
+
+@admin.register(CustomerErasure)
+class CustomerErasureAdmin(ReadOnlyAdmin):
+    """Which customers were forgotten, where it started, what Omnium did, when our rows were
+    scrubbed. The person's values waiting for the scrub are counted, never shown."""
+
+    list_display = (
+        "requested_at",
+        "extension",
+        "flow_ref",
+        "origin",
+        "omnium_outcome",
+        "omnium_done_at",
+        "scrubbed_at",
+        "scrubbed_rows",
+        "job",
+    )
+    list_filter = ("origin", "omnium_outcome", "extension")
+    search_fields = ("=flow_ref", "=omnium_id")
+    date_hierarchy = "requested_at"
+    fields = (
+        "extension",
+        "flow_ref",
+        "origin",
+        "omnium_id",
+        "requested_at",
+        "job",
+        "omnium_outcome",
+        "omnium_done_at",
+        "values_waiting",
+        "scrubbed_at",
+        "scrubbed_rows",
+    )
+
+    @admin.display(description="values waiting for the scrub")
+    def values_waiting(self, obj: CustomerErasure) -> int:
+        return len(obj.pending_terms or [])

@@ -28,9 +28,8 @@ from . import webhook_secrets
 
 CREDENTIAL_FIELDS = ("api_base_url", "client_id", "client_secret")
 WRITE_ONLY_FIELDS = ("client_id", "client_secret")
-PARAMETER_FIELDS = (
-    "tenant",
-    "is_active",
+# Flow's own parameters (OMNIUM_*), then the integration's.
+FLOW_PARAMETER_FIELDS = (
     "default_shipping_method_id",
     "click_collect_orderhandling_uid",
     "online_order_handling_uid",
@@ -40,7 +39,13 @@ PARAMETER_FIELDS = (
     "customer_loyalty_id_property_key",
     "send_order_receipt_to_omnium",
     "property_prefix",
+)
+PARAMETER_FIELDS = (
+    "tenant",
+    "is_active",
+    *FLOW_PARAMETER_FIELDS,
     "id_prefix",
+    "create_customers_from_events",
 )
 CHANGE_KINDS = {
     "api_base_url": CredentialChangeKind.API_BASE_URL,
@@ -168,8 +173,9 @@ class TenantExtensionAdmin(admin.ModelAdmin):
             shown += ["credentials_refused", "token_state"]
             fieldsets.append(("Credentials", {"fields": shown}))
         fieldsets += [
-            ("Parameters", {"fields": PARAMETER_FIELDS[2:-1]}),
+            ("Parameters", {"fields": FLOW_PARAMETER_FIELDS}),
             ("Identities", {"fields": ("id_prefix",)}),
+            ("Customers from Omnium", {"fields": ("create_customers_from_events",)}),
             ("Safety-net poll", {"fields": ("poll_watermark",)}),
         ]
         return fieldsets

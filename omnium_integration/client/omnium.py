@@ -186,6 +186,29 @@ class OmniumClient(ReadCalls):
     def update_business_customer(self, customer: dict) -> Any:
         return self._call("POST", "/api/BusinessCustomers/Update", body=customer)
 
+    def anonymize_private_customer(self, customer_id: str) -> bool:
+        """``DELETE /api/PrivateCustomers/Anonymize?id=``: Omnium forgets who the customer
+        is and keeps the customer and its orders. ``False``: Omnium has no such customer."""
+        return self._delete("/api/PrivateCustomers/Anonymize", params={"id": customer_id})
+
+    def delete_private_customer(self, customer_id: str) -> bool:
+        """``DELETE /api/PrivateCustomers/{id}``; ``False``: no such customer."""
+        return self._delete(f"/api/PrivateCustomers/{path_segment(customer_id)}")
+
+    def delete_business_customer(self, customer_id: str) -> bool:
+        """``DELETE /api/BusinessCustomers/{id}``, Omnium's erasure of a business customer
+        (it has no anonymisation for them); ``False``: no such customer."""
+        return self._delete(f"/api/BusinessCustomers/{path_segment(customer_id)}")
+
+    def _delete(self, path: str, params: dict | None = None) -> bool:
+        try:
+            self._call("DELETE", path, params=params)
+        except PermanentError as exc:
+            if exc.status_code == 404:
+                return False
+            raise
+        return True
+
     def update_inventory(self, items: Sequence[dict]) -> int:
         """Absolute stock ``{sku, warehouseCode, inventory}`` via ``PUT /api/Inventory/
         UpdateMany``, in sequential batches of ``BATCH_SIZE_LIMIT``; returns the calls made."""

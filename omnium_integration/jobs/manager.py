@@ -46,6 +46,7 @@ from ..exceptions import LeaseLost
 from ..models import ExternalSyncJob, JobAttempt, JobSource
 from ..models.tenants import ENCRYPTED_FIELDS
 from . import clock, dispatch, registry
+from .success import run_success_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -255,6 +256,7 @@ def finish(claim: Claim, results: list[AttemptResult]) -> list[AttemptResult]:
             )
             for r in results
         )
+        run_success_hooks(recorded)
     for r in results:
         if r.job.pk not in recorded_ids:
             logger.warning(

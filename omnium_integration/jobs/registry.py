@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[["ExternalSyncJob"], dict[str, Any] | None]
 Preparer = Callable[[list["ExternalSyncJob"]], None]
+SuccessHook = Callable[["ExternalSyncJob", dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class HandlerSpec:
 
 _handlers: dict[str, HandlerSpec] = {}
 _preparers: dict[str, Preparer] = {}
+_success_hooks: dict[str, SuccessHook] = {}
 
 
 def handles(kind: str, *, queue: str, direction: str) -> Callable[[Handler], Handler]:
@@ -57,6 +59,26 @@ def prepares(kind: str) -> Callable[[Preparer], Preparer]:
         return func
 
     return register
+
+
+def on_success(kind: str) -> Callable[[SuccessHook], SuccessHook]:
+    """Register ``func(job, result)`` to run in the transaction that records a ``kind``
+    job's success (:func:`.manager.finish`).
+
+    What it writes commits with the success or not at all: the erasure jobs scrub the
+    integration's rows this way. If it raises, its writes are rolled back and the job is
+    retried on the schedule instead of succeeding.
+    """
+
+    def register(func: SuccessHook) -> SuccessHook:
+        _success_hooks[str(kind)] = func
+        return func
+
+    return register
+
+
+def get_success_hook(kind: str) -> SuccessHook | None:
+    return _success_hooks.get(str(kind))
 
 
 def get_preparer(kind: str) -> Preparer | None:

@@ -1,7 +1,8 @@
 """Omnium customers -> Flow customer fields (Flow docs, Customers; the outbound mapping inverted).
 
-Used when an imported order names a customer Flow does not have: from Omnium's private or
-business customer record when it has one, else from the order's own customer details.
+Used when an imported order names a customer Flow does not have (from Omnium's private or
+business customer record when it has one, else from the order's own customer details), and
+by the customer import, which merges Omnium's values into the Flow customer field by field.
 """
 
 from __future__ import annotations
@@ -51,6 +52,16 @@ def customer_values(kind: str, data: dict[str, Any], *, loyalty_key: str = "") -
     return values
 
 
+def is_anonymized(customer: dict[str, Any], member: str) -> bool:
+    """Whether Omnium anonymised the customer: ``member`` (``ANONYMIZED_CUSTOMER_MEMBER``)
+    is true. Omnium documents that it marks anonymised customers, not how
+    (docs/omnium-api.md#customers)."""
+    value = customer.get(member)
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return value is True
+
+
 def customer_values_from_order(order: dict[str, Any]) -> dict[str, Any]:
     """Flow customer fields from the order itself, for a customer Omnium has no record of."""
     billing = order.get("billingAddress") if isinstance(order.get("billingAddress"), dict) else {}
@@ -96,3 +107,30 @@ def loyalty_id(customer: dict[str, Any], key: str) -> str:
         if isinstance(entry, dict) and text(entry.get("key")).lower() == wanted:
             return text(entry.get("value"))
     return ""
+
+
+def personal_values(customer: dict[str, Any]) -> list[str]:
+    """What in an Omnium customer says who it is: names, contact details, address lines,
+    its contacts', its loyalty number and external ids (to scrub when it is forgotten)."""
+    values = [
+        text(customer.get(key))
+        for key in ("firstName", "lastName", "fullName", "name", "email", "phone")
+    ]
+    values += [text(customer.get("customerNumber")), text(customer.get("taxId"))]
+    values.append(join(customer.get("firstName"), customer.get("lastName")))
+    addresses = [customer.get("address"), *(customer.get("addresses") or [])]
+    for address in addresses:
+        if isinstance(address, dict):
+            values += [text(address.get(key)) for key in ("name", "line1", "line2", "email")]
+            values.append(text(address.get("phone")))
+    for contact in customer.get("contacts") or []:
+        if isinstance(contact, dict):
+            values += [text(contact.get(key)) for key in ("firstName", "lastName", "email")]
+            values += [
+                text(contact.get("phone")),
+                join(contact.get("firstName"), contact.get("lastName")),
+            ]
+    for entry in customer.get("externalIds") or []:
+        if isinstance(entry, dict):
+            values.append(text(entry.get("id")))
+    return [value for value in values if value]

@@ -68,6 +68,7 @@ class CustomerRecord:
     created_at: datetime | None = None
     last_modified_at: datetime | None = None
     last_modified_by: str = ""
+    is_erased: bool = False  # Flow erased its personal data (its erasure is a job of its own)
 
     @property
     def name(self) -> str:

@@ -1,5 +1,6 @@
 from .alerts import Alert, AlertKind
 from .credential_changes import CredentialChange
+from .customers import CustomerErasure, CustomerSync
 from .deliveries import RefusedDelivery
 from .identities import OmniumIdentity
 from .imports import ImportedOrder
@@ -14,6 +15,8 @@ __all__ = [
     "CredentialChange",
     "Alert",
     "AlertKind",
+    "CustomerErasure",
+    "CustomerSync",
     "ExternalSyncJob",
     "ImportedOrder",
     "InboundEvent",

@@ -167,6 +167,14 @@ class TenantExtension(models.Model):
         "never use the same ids (e.g. NO_ and SE_). Empty: ids are the Flow UIDs. Set it "
         "before the first sync: ids already in Omnium keep what they have.",
     )
+    create_customers_from_events = models.BooleanField(
+        "Create Flow customers from Omnium customer events",
+        default=False,
+        help_text="Off (default): an Omnium customer event updates or erases the Flow "
+        "customer it belongs to and is ignored for customers Flow does not have; Flow learns "
+        "of new Omnium customers through the orders that name them. On: a customer event for "
+        "a customer Flow does not have creates it in Flow.",
+    )
     # --- integration plumbing -------------------------------------------------------------
     api_base_url = models.URLField(
         "Omnium API base URL",

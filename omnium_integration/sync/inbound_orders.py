@@ -37,7 +37,11 @@ from ..host import get_adapter
 from ..jobs import manager
 from ..jobs.registry import handles
 from ..mapping.common import text
-from ..mapping.customer_imports import customer_values, customer_values_from_order
+from ..mapping.customer_imports import (
+    customer_values,
+    customer_values_from_order,
+    is_anonymized,
+)
 from ..mapping.order_imports import (
     CLICK_AND_COLLECT,
     fingerprint,
@@ -101,14 +105,21 @@ def fetch_unknown_customer(
 def known_customer(extension: TenantExtension, omnium_customer_id: str) -> Model | None:
     """The Flow customer that is Omnium customer ``omnium_customer_id``: by the identity
     map first (a Flow customer sent as ``C1`` may have the UID ``C-1``), else as the
-    adapter finds it (Omnium's id stored on the customer, or its UID)."""
+    adapter finds it (Omnium's id stored on the customer, or its UID), unless the map
+    gives that customer another Omnium id (Flow's ``C1`` sent as ``C1_2`` because Omnium's
+    ``C1`` is someone else)."""
     adapter = get_adapter()
     ref = identities.flow_ref_for(extension, IdentityKind.CUSTOMER, omnium_customer_id)
     if ref is not None:
         found = adapter.customer_by_pk(extension.tenant, ref)
         if found is not None:
             return found
-    return adapter.find_customer(extension.tenant, omnium_customer_id)
+    found = adapter.find_customer(extension.tenant, omnium_customer_id)
+    if found is not None:
+        row = identities.find(extension, IdentityKind.CUSTOMER, found.pk)
+        if row is not None and row.omnium_id != omnium_customer_id:
+            return None
+    return found
 
 
 def apply_order(
@@ -320,7 +331,8 @@ class _Import:
     def _customer(
         self, order: dict[str, Any], fetched: tuple[str, dict[str, Any]] | None
     ) -> Model | None:
-        """The order's Flow customer, created (from Omnium's record) when unknown."""
+        """The order's Flow customer, created (from Omnium's record) when unknown; none for a
+        customer Omnium anonymised."""
         customer_id = text(order.get("customerId"))
         if not customer_id:
             return None
@@ -329,6 +341,8 @@ class _Import:
             return existing
         if fetched is not None:
             kind, data = fetched
+            if is_anonymized(data, app_settings.ANONYMIZED_CUSTOMER_MEMBER):
+                return None  # Omnium forgot who it is: Flow does not learn it again
             values = customer_values(
                 kind, data, loyalty_key=self.extension.customer_loyalty_id_property_key
             )

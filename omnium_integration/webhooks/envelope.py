@@ -2,9 +2,10 @@
 
 Omnium's envelope (docs/omnium-api.md#events-and-webhooks) is event metadata only; the
 order itself is fetched later by the import job. Every field is tolerated as missing
-except ``className`` (which says what the event is about) and, for order events,
-``objectId`` (which order): the 2022-style event without ``id`` and ``operationId`` is
-valid. Anything else in the body is kept as it came, provided the database can store it.
+except ``className`` (which says what the event is about) and, for order and customer
+events, ``objectId`` (which order or customer): the 2022-style event without ``id`` and
+``operationId`` is valid. Anything else in the body is kept as it came, provided the
+database can store it.
 """
 
 from __future__ import annotations
@@ -55,11 +56,23 @@ class OmniumEventSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if is_order_event(attrs) and not (attrs.get("objectId") or "").strip():
             raise serializers.ValidationError({"objectId": "An Order event must name its order."})
+        if is_customer_event(attrs) and not (attrs.get("objectId") or "").strip():
+            raise serializers.ValidationError(
+                {"objectId": "A customer event must name its customer."}
+            )
         return attrs
 
 
 def is_order_event(event: dict[str, Any]) -> bool:
     return (event.get("className") or "").strip().lower() == "order"
+
+
+CUSTOMER_CLASSES = ("privatecustomer", "businesscustomer")
+
+
+def is_customer_event(event: dict[str, Any]) -> bool:
+    """A ``PrivateCustomer`` or ``BusinessCustomer`` event (any case)."""
+    return (event.get("className") or "").strip().lower() in CUSTOMER_CLASSES
 
 
 def _reject_constant(name: str) -> Any:

@@ -1,5 +1,6 @@
 """What happens to an Omnium event once the webhook has accepted it: stored, and for an
-order, turned into an ``order.import`` job. Nothing here calls Omnium: the job does.
+order turned into an ``order.import`` job, for a customer Flow has (or may create) into a
+``customer.import`` job. Nothing here calls Omnium: the job does.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from django.db import IntegrityError, transaction
 
 from ..conf import app_settings
 from ..enums import EventOutcome, JobKind
+from ..host import get_adapter
 from ..jobs import manager
 from ..mapping.order_imports import order_kind
 from ..models import InboundEvent, JobSource, TenantExtension, WebhookSecret
-from .envelope import is_order_event
+from ..sync.inbound_customers import UNKNOWN
+from ..sync.inbound_orders import known_customer
+from .envelope import is_customer_event, is_order_event
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +57,30 @@ def ignore_reason(event: dict[str, Any]) -> str:
     return ""
 
 
+def customer_ignore_reason(extension: TenantExtension, omnium_id: str) -> str:
+    """Why a customer event starts no import ("" when it does).
+
+    An event imports the Flow customer it belongs to, unless that customer is erased;
+    for a customer Flow does not have, only when the tenant creates customers from
+    events. The job checks again when it runs.
+    """
+    customer = known_customer(extension, omnium_id)
+    if customer is None:
+        return "" if extension.create_customers_from_events else UNKNOWN
+    if get_adapter().customer_is_erased(customer):
+        return "The Flow customer is erased."
+    return ""
+
+
+def import_job(extension: TenantExtension, event: dict[str, Any]) -> tuple[str | None, str]:
+    """``(job kind, "")`` for an event that starts an import, else ``(None, why not)``."""
+    if is_customer_event(event):
+        reason = customer_ignore_reason(extension, event["objectId"])
+        return (None, reason) if reason else (JobKind.CUSTOMER_IMPORT, "")
+    reason = ignore_reason(event)
+    return (None, reason) if reason else (JobKind.ORDER_IMPORT, "")
+
+
 def receive_event(
     extension: TenantExtension,
     body: dict[str, Any],
@@ -62,7 +90,7 @@ def receive_event(
     remote_addr: str | None,
     webhook_secret: WebhookSecret | None = None,
 ) -> IntakeResult:
-    """Store the event and, for an order, enqueue its import; both or neither.
+    """Store the event and enqueue its import (:func:`import_job`); both or neither.
 
     A repeated event id is answered as a duplicate and stores nothing more: the unique
     (tenant, event id) index refuses the second row and the transaction, job included,
@@ -71,13 +99,13 @@ def receive_event(
     engine coalesces: the job fetches the order's current state when it runs).
     """
     event_id = event.get("id") or ""
-    reason = ignore_reason(event)
+    kind, reason = import_job(extension, event)
     try:
         with transaction.atomic():
             job_id, outcome = None, EventOutcome.IGNORED
-            if not reason:
+            if kind is not None:
                 job_id, created = manager.enqueue(
-                    JobKind.ORDER_IMPORT,
+                    kind,
                     extension_id=extension.pk,
                     object_id=event["objectId"],
                     source=JobSource.WEBHOOK,

@@ -39,7 +39,8 @@ The surface, all of it used by this repository's tests, benchmarks or demo:
 * What Omnium holds, per tenant: ``state`` / ``tenant(name)`` (orders, their earlier
   versions, customers, inventory and its transactions, purchase orders, deliveries, goods
   receptions, invoices and their files); changes made in Omnium itself: ``seed_order``,
-  ``edit_order``, ``delete_order``, ``set_order_status``, ``add_purchase_order``,
+  ``edit_order``, ``delete_order``, ``set_order_status``, ``patch_customer``,
+  ``anonymize_customer``, ``delete_customer``, ``add_purchase_order``,
   ``add_delivery``, ``add_inventory``. ``lock`` guards the data.
 * Counters: ``call_count(endpoint, client_id=)``, ``calls()``, ``object_calls(endpoint)``,
   ``token_requests(client_id)``, ``max_in_flight(client_id)``, ``last_requests(endpoint)``,
@@ -54,8 +55,9 @@ The surface, all of it used by this repository's tests, benchmarks or demo:
 
 Each module says, per behaviour, what Omnium documents and what is assumed where it is
 silent: :mod:`.auth` (token endpoint, roles), :mod:`.store` (what each endpoint does to
-the data), :mod:`.subscriptions` (event subscriptions and webhook delivery), :mod:`.faults`
-(fault injection), :mod:`.api` (routes, counters), :mod:`.server` (HTTP).
+the data; customers in :mod:`.customers`), :mod:`.subscriptions` (event subscriptions and
+webhook delivery), :mod:`.faults` (fault injection), :mod:`.api` (routes, counters),
+:mod:`.server` (HTTP).
 """
 
 from .server import OmniumSandbox

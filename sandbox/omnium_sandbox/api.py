@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .auth import ApiUser, Auth, has_role, required_role
 from .common import ApiError, camel_keys, dumps, loads, problem
+from .customer_handlers import CustomerHandlers
 from .faults import Faults
 from .store import Event, SandboxConfig, TenantData
 from .subscriptions import EventEmitter
@@ -101,12 +102,19 @@ ROUTES = [
     _route("POST", "/api/Returns/{id}/Return", "create_return"),
     _route("POST", "/api/PrivateCustomers", "create_private"),
     _route("POST", "/api/PrivateCustomers/Update", "update_private"),
+    _route("PATCH", "/api/PrivateCustomers/PatchPrivateCustomer", "patch_private"),
+    _route("PUT", "/api/PrivateCustomers/AddOrUpdateMany", "many_private"),
+    _route("DELETE", "/api/PrivateCustomers/Anonymize", "anonymize_private"),
     _route("GET", "/api/PrivateCustomers/{id}", "get_private"),
     _route("POST", "/api/PrivateCustomers/Search", "search_private"),
+    _route("DELETE", "/api/PrivateCustomers/{id}", "delete_private"),
     _route("POST", "/api/BusinessCustomers", "create_business"),
     _route("POST", "/api/BusinessCustomers/Update", "update_business"),
+    _route("PATCH", "/api/BusinessCustomers/PatchBusinessCustomer", "patch_business"),
+    _route("PUT", "/api/BusinessCustomers/AddOrUpdateMany", "many_business"),
     _route("GET", "/api/BusinessCustomers/{id}", "get_business"),
     _route("POST", "/api/BusinessCustomers/Search", "search_business"),
+    _route("DELETE", "/api/BusinessCustomers/{id}", "delete_business"),
     _route("PUT", "/api/Inventory/UpdateMany", "update_inventory"),
     _route("GET", "/api/PurchaseOrders/{id}", "get_purchase_order"),
     _route("GET", "/api/Deliveries/{id}", "get_delivery"),
@@ -132,7 +140,7 @@ def match_route(method: str, path: str) -> tuple[Route | None, dict[str, str], b
     return None, {}, known
 
 
-class FakeOmniumApi:
+class FakeOmniumApi(CustomerHandlers):
     """A fake Omnium without a front end; see :class:`~omnium_sandbox.server.OmniumSandbox`
     and :class:`~omnium_sandbox.testing.FakeOmnium`.
 
@@ -277,6 +285,22 @@ class FakeOmniumApi:
             )
             return result["order"]
 
+    def patch_customer(self, kind: str, patch: dict, *, tenant: str = "default") -> dict:
+        """A customer changed in Omnium (its web shop or GUI): ``kind`` is ``"private"`` or
+        ``"business"``; event Updated (330113 or 330210)."""
+        with self.lock:
+            return self.tenant(tenant).patch_customer(kind, camel_keys(patch), origin="GUI")
+
+    def anonymize_customer(self, customer_id: str, *, tenant: str = "default") -> None:
+        """A private customer anonymised in Omnium (event Anonymized, see .customers)."""
+        with self.lock:
+            self.tenant(tenant).anonymize_customer(customer_id, origin="GUI")
+
+    def delete_customer(self, kind: str, customer_id: str, *, tenant: str = "default") -> None:
+        """A customer deleted in Omnium (event Deleted, see .customers)."""
+        with self.lock:
+            self.tenant(tenant).delete_customer(kind, customer_id, origin="GUI")
+
     def add_purchase_order(self, po: dict, *, tenant: str = "default") -> dict:
         with self.lock:
             return self.tenant(tenant).add_purchase_order(camel_keys(po))
@@ -419,7 +443,7 @@ class FakeOmniumApi:
         is_token = route is not None and route.handler == "token"
         user = None if is_token else self.auth.authenticate(headers.get("Authorization"))
         client = query.get("clientId", "") if is_token else (user.client_id if user else "")
-        object_id = None if is_token else _object_id(params, body)
+        object_id = None if is_token else _object_id(params or _query_id(query), body)
         with self._counts_lock:
             self._calls[name] += 1
             self._client_calls[(client, name)] += 1
@@ -570,28 +594,6 @@ class FakeOmniumApi:
         data, request = self._data(user), self._json(body)
         return self._locked(lambda: data.create_return(params["id"], request))
 
-    def _customer_call(self, kind, action, *, body, user, status=200):
-        data = self._data(user)
-        origin = {
-            "create": f"POST /api/{kind.title()}Customers",
-            "update": f"POST /api/{kind.title()}Customers/Update",
-        }[action]
-        method = {
-            "create": data.create_customer,
-            "update": data.update_customer,
-        }[action]
-        payload = self._json(body)
-        return self._locked(lambda: method(kind, payload, origin), status)
-
-    def _h_create_private(self, **kw):
-        return self._customer_call("private", "create", status=201, **_pick(kw))
-
-    def _h_update_private(self, **kw):
-        return self._customer_call("private", "update", **_pick(kw))
-
-    def _h_get_private(self, *, params, user, **_):
-        return self._locked(lambda: self._data(user).get_customer("private", params["id"]))
-
     def _h_search_private(self, *, body, user, **_):
         data, request = self._data(user), self._json(body)
         return self._locked(lambda: data.search_customers("private", request))
@@ -599,15 +601,6 @@ class FakeOmniumApi:
     def _h_search_business(self, *, body, user, **_):
         data, request = self._data(user), self._json(body)
         return self._locked(lambda: data.search_customers("business", request))
-
-    def _h_create_business(self, **kw):
-        return self._customer_call("business", "create", status=201, **_pick(kw))
-
-    def _h_update_business(self, **kw):
-        return self._customer_call("business", "update", **_pick(kw))
-
-    def _h_get_business(self, *, params, user, **_):
-        return self._locked(lambda: self._data(user).get_customer("business", params["id"]))
 
     def _h_update_inventory(self, *, query, body, user, **_):
         overwrite = query.get("isReservedInventoryOverwritten", "").lower() == "true"
@@ -676,6 +669,11 @@ class FakeOmniumApi:
         raise ApiError(404, problem(404, detail=f"No sandbox control endpoint {method} {path}."))
 
 
+def _query_id(query: dict[str, str]) -> dict[str, str]:
+    """``?id=`` of a call that names its object in the query (``…/Anonymize?id=``)."""
+    return {"id": query["id"]} if query.get("id") else {}
+
+
 def _object_id(params: dict[str, str], body: bytes) -> str | None:
     """What a call is about: the path's ``{id}``, else the ``id`` of a JSON object body."""
     if "id" in params:
@@ -690,10 +688,6 @@ def _object_id(params: dict[str, str], body: bytes) -> str | None:
         return None
     value = next((v for k, v in data.items() if str(k).lower() == "id"), None)  # any case
     return None if value is None or isinstance(value, dict | list) else str(value)
-
-
-def _pick(kw: dict) -> dict:
-    return {"body": kw["body"], "user": kw["user"]}
 
 
 def _multipart_file(content_type: str, body: bytes, file_name: str | None):

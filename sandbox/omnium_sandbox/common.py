@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -280,3 +281,26 @@ def dumps(value: Any) -> bytes:
 
 def loads(data: bytes | str) -> Any:
     return json.loads(data, parse_float=Decimal)
+
+
+# ----------------------------------------------------------------------------- events
+
+
+@dataclass
+class Event:
+    """What an operation tells subscribers (turned into an envelope by the sandbox)."""
+
+    class_name: str
+    object_id: str
+    category: str
+    operation_id: int
+    message: str
+    origin: str
+    sub_class_name: str = ""
+    status: str = ""
+    previous_status: str = ""
+    store_id: str = ""
+    market: str = ""
+    tags: list = field(default_factory=list)
+    external_ids: list = field(default_factory=list)
+    attachments: list = field(default_factory=list)

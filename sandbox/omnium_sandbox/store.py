@@ -34,8 +34,7 @@ where it is silent:
   its remaining quantity (else 400); the return form is appended to the order. No
   idempotency is documented, so a repeated return creates a second return form (within the
   returnable quantity): check ``returnOrderForms[].rmaNumber`` before creating one.
-* Customers: ``customerId`` is required; create answers 409 for an existing id;
-  ``Update`` answers 404 for an unknown one (assumption).
+* Customers: see :mod:`.customers` (create, update, patch, delete, anonymise, events).
 * Inventory: ``UpdateMany`` takes at most 1000 items (else 400), is an upsert keyed by
   (``sku``, ``warehouseCode``), skips unchanged items, keeps ``reservedInventory`` unless
   ``isReservedInventoryOverwritten=true``. No inventory events are emitted.
@@ -55,13 +54,14 @@ where it is silent:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import searches
 from .common import (
     ApiError,
+    Event,
     Validator,
     bad_request,
     format_date,
@@ -71,6 +71,7 @@ from .common import (
     require_list,
     require_object,
 )
+from .customers import CustomerData
 
 ORDER_TYPES = (
     "Pos",
@@ -153,27 +154,7 @@ def _external_key(item: Any) -> Any:
     return (item.get("providerName"), item.get("id")) if isinstance(item, dict) else item
 
 
-@dataclass
-class Event:
-    """What an operation tells subscribers (turned into an envelope by the sandbox)."""
-
-    class_name: str
-    object_id: str
-    category: str
-    operation_id: int
-    message: str
-    origin: str
-    sub_class_name: str = ""
-    status: str = ""
-    previous_status: str = ""
-    store_id: str = ""
-    market: str = ""
-    tags: list = field(default_factory=list)
-    external_ids: list = field(default_factory=list)
-    attachments: list = field(default_factory=list)
-
-
-class TenantData:
+class TenantData(CustomerData):
     """Everything one Omnium tenant holds. Read it freely from tests (``sandbox.state``)."""
 
     def __init__(self, name: str, config: SandboxConfig, publish) -> None:
@@ -657,78 +638,6 @@ class TenantData:
             attachments=[{"name": "ReturnId", "value": form["returnId"]}],
         )
         return form
-
-    # ------------------------------------------------------------------ customers
-
-    def _customers(self, kind: str) -> dict[str, dict]:
-        return self.private_customers if kind == "private" else self.business_customers
-
-    def validate_customer(self, kind: str, body: Any) -> dict:
-        customer = copy.deepcopy(require_object(body))
-        v = Validator()
-        v.string(customer, "customerId", required=True)
-        names = ("customerNumber", "email", "phone", "marketId", "marketGroupId")
-        for key in names + (("firstName", "lastName") if kind == "private" else ("name", "taxId")):
-            v.string(customer, key)
-        for key in ("properties", "externalIds", "tags", "storeIds", "addresses"):
-            v.array(customer, key)
-        v.object(customer, "address")
-        v.boolean(customer, "isGlobal")
-        if kind == "business":
-            for path, contact in v.items(v.array(customer, "contacts") or [], "Contacts"):
-                for key in ("id", "firstName", "lastName", "email", "phone", "privateCustomerId"):
-                    v.string(contact, key, path)
-            v.number(customer, "creditLimit")
-        v.check()
-        return customer
-
-    def _save_customer(self, kind: str, customer: dict, previous: dict | None, origin: str):
-        if kind == "private":
-            full = " ".join(p for p in (customer.get("firstName"), customer.get("lastName")) if p)
-            customer["fullName"] = full or None
-        self._stamp(customer, previous)
-        self._customers(kind)[customer["customerId"]] = customer
-        class_name = "PrivateCustomer" if kind == "private" else "BusinessCustomer"
-        base = 330100 if kind == "private" else 330200
-        created = previous is None
-        self._event(
-            Event(
-                class_name=class_name,
-                object_id=customer["customerId"],
-                category="Created" if created else "Updated",
-                operation_id=base if created else base + 1,
-                message=f"{class_name} {'added' if created else 'updated'}",
-                origin=origin,
-                market=customer.get("marketId") or "",
-                tags=list(customer.get("tags") or []),
-                external_ids=list(customer.get("externalIds") or []),
-            )
-        )
-        return customer
-
-    def create_customer(self, kind: str, body: Any, origin: str) -> dict:
-        customer = self.validate_customer(kind, body)
-        if customer["customerId"] in self._customers(kind):
-            raise ApiError(
-                409,
-                problem(
-                    409, detail=f"A customer with id '{customer['customerId']}' already exists."
-                ),
-            )
-        return self._save_customer(kind, customer, None, origin)
-
-    def update_customer(self, kind: str, body: Any, origin: str) -> dict:
-        customer = self.validate_customer(kind, body)
-        previous = self._customers(kind).get(customer["customerId"])
-        if previous is None:
-            raise not_found("Customer", customer["customerId"])
-        return self._save_customer(kind, customer, previous, origin)
-
-    def get_customer(self, kind: str, customer_id: str) -> dict:
-        customer = self._customers(kind).get(customer_id)
-        if customer is None:
-            raise not_found("Customer", customer_id)
-        return customer
 
     # ------------------------------------------------------------------ inventory
 

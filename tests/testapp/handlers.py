@@ -12,10 +12,11 @@ import time
 
 from omnium_integration.enums import Direction, Queue
 from omnium_integration.exceptions import PermanentError, RetryableError
-from omnium_integration.jobs.registry import handles
+from omnium_integration.jobs.registry import handles, on_success
 
 RECORD = "test.record"
 RECORD_RECEIVEMENT = "test.record_receivement"
+SETTLED = "test.settled"  # records like RECORD, then a success hook marks the job
 
 
 def _record(job):
@@ -43,3 +44,15 @@ def _record(job):
 
 handles(RECORD, queue=Queue.ORDER, direction=Direction.OUTBOUND)(_record)
 handles(RECORD_RECEIVEMENT, queue=Queue.RECEIVEMENT, direction=Direction.OUTBOUND)(_record)
+handles(SETTLED, queue=Queue.ORDER, direction=Direction.OUTBOUND)(_record)
+
+
+@on_success(SETTLED)
+def _settle(job, result):
+    """Marks the job's payload in the success's transaction; ``hook_fail`` makes it raise
+    after writing (its first ``hook_fail_times`` attempts)."""
+    from omnium_integration.models import ExternalSyncJob
+
+    ExternalSyncJob.objects.filter(pk=job.pk).update(payload={**job.payload, "settled": result})
+    if job.payload.get("hook_fail") and job.attempts <= job.payload.get("hook_fail_times", 10**9):
+        raise RuntimeError("the scrub could not finish")

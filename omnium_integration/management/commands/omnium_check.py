@@ -52,7 +52,10 @@ class Command(BaseCommand):
         key = adapter.tenant_key(extension)
         self.stdout.write(f"Tenant {key} ({'active' if extension.is_active else 'INACTIVE'})")
         ok = self.check_connection(extension) and self.check_parameters(extension)
-        self.stdout.write(f"  webhook URL   {webhook_url(key, base_url=base_url)}  (POST)")
+        self.stdout.write(
+            f"  webhook URL   {webhook_url(key, base_url=base_url)}  "
+            "(POST, classes Order, PrivateCustomer, BusinessCustomer)"
+        )
         if not base_url:
             self.stdout.write(f"  WARNING       {public_base_url_missing()} Or pass --base-url.")
         try:

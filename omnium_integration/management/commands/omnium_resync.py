@@ -4,7 +4,7 @@ Signal receivers do not see ``QuerySet.update()``, ``bulk_create`` or raw SQL, a
 outage longer than the retry table may leave work undone: this is the way to catch up.
 
     omnium_resync order POS-1001            # a Flow order (uid or primary key)
-    omnium_resync customer C-17 --tenant no # a Flow customer
+    omnium_resync customer C-17 --tenant no # a Flow customer (an erased one: its erasure)
     omnium_resync receivement R-9           # a Flow goods reception
     omnium_resync receipt 2026-0001         # a Flow receipt (when receipts go to Omnium)
     omnium_resync omnium-order W-5 --tenant no   # re-import an Omnium order
@@ -25,6 +25,7 @@ from omnium_integration.enums import JobKind
 from omnium_integration.host import get_adapter
 from omnium_integration.jobs import manager
 from omnium_integration.models import JobSource, TenantExtension
+from omnium_integration.privacy.erasures import resend_erasure
 from omnium_integration.receivers import CAPTURES
 from omnium_integration.sync.order_poll import poll_tenant
 
@@ -115,11 +116,17 @@ class Command(BaseCommand):
         instance = get_adapter().find_object(capture.model_key, reference, tenant_id)
         if instance is None:
             raise CommandError(f"No Flow {what} {reference!r}.")
+        # An erased customer is sent as its erasure (anonymised in Omnium, then forgotten).
+        erased = what == "customer" and get_adapter().customer_is_erased(instance)
+        kind = JobKind.CUSTOMER_ERASE if erased else capture.kind
         if dry_run:
-            self.stdout.write(f"Would enqueue {capture.kind} for {what} {reference}.")
+            self.stdout.write(f"Would enqueue {kind} for {what} {reference}.")
             return
         with transaction.atomic():
-            queued = capture(instance, source=JobSource.COMMAND)
+            if erased:
+                queued = resend_erasure(instance)
+            else:
+                queued = capture(instance, source=JobSource.COMMAND)
         self.stdout.write(self.describe(what, reference, queued))
 
     def omnium_order(self, order_id: str, extension, dry_run: bool) -> None:

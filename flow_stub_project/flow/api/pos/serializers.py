@@ -273,8 +273,15 @@ class CustomerSerializer(CamelModelSerializer):
             "created_at",
             "last_modified_at",
             "last_modified_by",
+            "erased_at",
         ]
-        read_only_fields = ["external_id", "created_at", "last_modified_at", "last_modified_by"]
+        read_only_fields = [
+            "external_id",
+            "created_at",
+            "last_modified_at",
+            "last_modified_by",
+            "erased_at",
+        ]
 
     def validate_uid(self, value):
         if self.instance is not None:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("receipts/<str:uid>/pdf", views.ReceiptPdfView.as_view(), name="pos-receipt-pdf"),
     path("customers", views.CustomerCreateView.as_view(), name="pos-customers"),
     path("customers/<str:uid>", views.CustomerDetailView.as_view(), name="pos-customer"),
+    path("customers/<str:uid>/erase", views.CustomerEraseView.as_view(), name="pos-customer-erase"),
     path("receivements", views.ReceivementCreateView.as_view(), name="pos-receivements"),
     path("receivements/<str:uid>", views.ReceivementDetailView.as_view(), name="pos-receivement"),
     path(

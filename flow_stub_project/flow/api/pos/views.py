@@ -14,6 +14,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from ... import pos
+from ...errors import Conflict
 from ...models import Customer, Order, OrderReceipt, Receivement
 from ...purchasing import complete_receivement, create_receivement
 from ..base import TenantAPIView
@@ -134,6 +135,8 @@ class CustomerDetailView(TenantAPIView):
         customer = get_object_or_404(
             Customer.objects.select_for_update(), tenant=self.tenant, uid=uid
         )
+        if customer.erased_at is not None:
+            raise Conflict("The customer was erased; an erased customer cannot be changed.")
         serializer = s.CustomerSerializer(
             customer, data=request.data, partial=partial, context=self.get_serializer_context()
         )
@@ -143,6 +146,23 @@ class CustomerDetailView(TenantAPIView):
 
     def patch(self, request, uid: str):
         return self.put(request, uid, partial=True)
+
+
+class CustomerEraseView(TenantAPIView):
+    """``POST /api/pos/customers/<uid>/erase``: Flow's erase action (a GDPR request).
+
+    Blanks the customer's personal data and gives it an anonymous uid (in the answer); its
+    sales stay, pointing at the anonymous customer. In the same transaction the Omnium
+    integration queues the customer's anonymisation in Omnium.
+    """
+
+    @transaction.atomic
+    def post(self, request, uid: str):
+        customer = get_object_or_404(
+            Customer.objects.select_for_update(), tenant=self.tenant, uid=uid
+        )
+        customer.erase(by=request.user.token_name)
+        return Response(s.CustomerSerializer(customer).data)
 
 
 class ReceivementViewMixin:
