@@ -47,6 +47,7 @@ class JobKind(models.TextChoices):
     ORDER_IMPORT = "order.import", "Omnium order → Flow"
     RECEIVEMENT_EXPORT = "receivement.export", "Flow goods reception → Omnium"
     STOCK_EXPORT = "stock.export", "Flow stock levels → Omnium"
+    STOCK_FULL = "stock.full", "A Flow store's whole stock → Omnium"
 
 
 class EventOutcome(models.TextChoices):

@@ -30,3 +30,13 @@ def poll_orders() -> dict[str, Any]:
     from .sync.order_poll import poll_all
 
     return poll_all()
+
+
+def check_stock() -> dict[str, Any]:
+    """The daily stock drift check (``STOCK_CHECK_TIME``), of every Flow-master store not
+    checked since the day's slot. Scheduled every few minutes on the
+    ``external_receivement_sync`` cluster while the setting is on; only due stores are read.
+    """
+    from .sync.stock_check import scheduled_check
+
+    return scheduled_check()

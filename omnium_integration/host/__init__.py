@@ -16,6 +16,7 @@ from .inbound import InboundOrdersMixin
 from .orders import OrderAdapterMixin
 from .receipts import ReceiptAdapterMixin
 from .receivements import ReceivementAdapterMixin
+from .stock import StockAdapterMixin
 
 
 class FlowAdapter(
@@ -24,6 +25,7 @@ class FlowAdapter(
     CustomerAdapterMixin,
     ReceiptAdapterMixin,
     ReceivementAdapterMixin,
+    StockAdapterMixin,
     BaseAdapter,
 ):
     """The default adapter for Flow core's models."""

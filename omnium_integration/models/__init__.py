@@ -2,7 +2,7 @@ from .identities import OmniumIdentity
 from .imports import ImportedOrder
 from .inbound_events import InboundEvent
 from .jobs import ExternalSyncJob, JobAttempt, JobSource
-from .stock import PendingStockChange
+from .stock import PendingStockChange, StockCheck
 from .tenants import StoreExtension, TenantExtension
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "JobSource",
     "OmniumIdentity",
     "PendingStockChange",
+    "StockCheck",
     "StoreExtension",
     "TenantExtension",
 ]
