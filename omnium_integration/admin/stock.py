@@ -61,11 +61,18 @@ class StockCheckAdmin(ReadOnlyAdmin):
             "<table><tr><th>SKU</th><th>Flow</th><th>Omnium</th></tr>{}</table>", rows
         )
 
-    @admin.action(description="Check again")
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Checking (and healing) needs the model's change permission; the page is read-only."""
+        return request.user.has_perm("omnium_integration.change_stockcheck")
+
+    @admin.action(description="Check again", permissions=["operate"])
     def check_again(self, request: HttpRequest, queryset) -> None:
         self._check(request, queryset, heal=False)
 
-    @admin.action(description="Check again and heal (push Flow's level of differing SKUs)")
+    @admin.action(
+        description="Check again and heal (push Flow's level of differing SKUs)",
+        permissions=["operate"],
+    )
     def check_again_and_heal(self, request: HttpRequest, queryset) -> None:
         self._check(request, queryset, heal=True)
 
@@ -78,12 +85,12 @@ class StockCheckAdmin(ReadOnlyAdmin):
         for result in check_stores(stores, heal=heal):
             if result.error:
                 self.message_user(
-                    request, f"{result.store.uid}: failed: {result.error}", messages.ERROR
+                    request, f"Store {result.store.uid}: failed: {result.error}", messages.ERROR
                 )
             else:
                 self.message_user(
                     request,
-                    f"{result.store.uid}: {len(result.differences)} of {result.compared} "
+                    f"Store {result.store.uid}: {len(result.differences)} of {result.compared} "
                     f"SKUs differ" + (f", {result.healed} queued to be healed" if heal else ""),
                     messages.WARNING if result.differences and not heal else messages.INFO,
                 )
