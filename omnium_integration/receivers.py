@@ -138,12 +138,13 @@ class StockCapture(Capture):
         if extension_id is None:
             return None
         movement = adapter.stock_movement(instance)
+        # Enqueued as a Flow change whoever asks (a command too): the store's pending job
+        # stays locked until these notes commit, so no push runs without them.
         return note_stock_changes(
             extension_id=extension_id,
             store_id=movement.store_pk,
             changes=[StockChange(sku) for sku in movement.skus],
             reason=movement.reason,
-            source=source,
         )
 
 

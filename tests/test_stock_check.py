@@ -193,9 +193,28 @@ def test_the_daily_check_runs_once_a_day_per_store_and_heals_if_told(in_step, sa
         "STOCK_CHECK_HEAL": True,
     }
     behind_flows_back(sandbox)
-    assert scheduled_check() == {"checked": 1, "differences": 4, "healed": 4, "failed": 0}
+    assert scheduled_check() == {
+        "checked": 1,
+        "left": 0,
+        "differences": 4,
+        "healed": 4,
+        "failed": 0,
+    }
     assert scheduled_check()["checked"] == 0  # done for today
     assert PendingStockChange.objects.count() == 4
+
+
+def test_a_daily_run_out_of_time_leaves_the_other_stores_to_the_next(in_step, settings):
+    bergen = Store.objects.create(tenant=in_step.tenant, uid="bergen", country_code="NO")
+    StoreExtension.objects.create(store=bergen, flow_stock_master=True)
+    settings.OMNIUM_INTEGRATION = {
+        **settings.OMNIUM_INTEGRATION,
+        "STOCK_CHECK_TIME": "03:30",
+        "DRAIN_TIME_BUDGET": 0,
+    }
+    runs = [scheduled_check() for _ in range(3)]
+    assert [(run["checked"], run["left"]) for run in runs] == [(1, 1), (1, 0), (0, 0)]
+    assert StockCheck.objects.count() == 2
 
 
 def test_the_days_slot_is_the_last_time_of_day_passed():
