@@ -5,9 +5,10 @@ processes (django-q2's ORM broker) against the Omnium sandbox over HTTP on loopb
 Switching the stores to Flow-master sends their whole stock: the warm-up, after which
 Omnium and Flow are in step. Then tills in ``--tills`` processes (each owning some of the
 stores) book sales, returns and counts at a sustained ``--rate`` for ``--seconds``, each
-in its own transaction, on a seeded random plan; the sales and returns also go to Omnium
-as orders on the order engine, as they would. A watcher thread polls the sandbox's
-inventory every ``--poll`` seconds.
+in its own transaction, on a seeded random plan (:mod:`bench.p9_tills`): by default the
+movements of Flow's stock ledger that they book, with ``--pos`` the whole POS
+transactions, whose sales and returns also go to Omnium as orders on the order engine. A
+watcher thread polls the sandbox's inventory every ``--poll`` seconds.
 
 A movement is fresh at the first poll after its commit at which Omnium's level of each
 SKU it moved equals Flow's level of that SKU at that moment. The figures: p50/p99 of that
@@ -107,10 +108,16 @@ def main() -> None:
             p.add_argument("--skus", type=int, default=2000, help="SKUs per store"),
             p.add_argument("--rate", type=float, default=50.0, help="movements per second"),
             p.add_argument("--seconds", type=float, default=60.0),
-            p.add_argument("--tills", type=int, default=2, help="processes booking movements"),
+            p.add_argument("--tills", type=int, default=3, help="processes booking movements"),
             p.add_argument("--workers", type=int, default=2, help="workers per cluster"),
             p.add_argument("--poll", type=float, default=0.05, help="watcher interval (s)"),
             p.add_argument("--seed", type=int, default=9),
+            p.add_argument(
+                "--pos",
+                action="store_true",
+                help="whole POS sales and returns (orders, receipts, order exports), not "
+                "only their stock movements",
+            ),
             p.add_argument("--check", action="store_true", help="exit 1 when a goal is missed"),
         ),
     )
@@ -170,7 +177,7 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
     try:
-        with engines(order_workers=args.workers, receivement_workers=args.workers):
+        with engines(order_workers=args.workers, receivement_workers=args.workers) as clusters:
             for store in stores:  # the switch sends each store's whole stock
                 StoreExtension.objects.create(store=store, flow_stock_master=True)
             _wait(lambda: len(sandbox.state.inventory) >= expected_total and in_step(), 300)
@@ -184,14 +191,23 @@ def main() -> None:
             time.sleep(2 * args.poll)
             start = time.monotonic() + 2.0  # the tills start together
             tills = [
-                ctx.Process(target=till, args=(args.db, Plan(k, args.tills, start, plan), results))
+                ctx.Process(
+                    target=till,
+                    args=(args.db, Plan(k, args.tills, start, plan, args.pos), results),
+                )
                 for k in range(args.tills)
             ]
             for process in tills:
                 process.start()
-            records = []
+            cpu_before = [group_cpu_seconds(c.pid) for c in clusters]
+            records, till_cpu = [], 0.0
             for _ in tills:
-                records.extend(results.get(timeout=args.seconds * 10 + 600))
+                booked, cpu = results.get(timeout=args.seconds * 10 + 600)
+                records.extend(booked)
+                till_cpu += cpu
+            engine_cpu = [
+                group_cpu_seconds(c.pid) - b for c, b in zip(clusters, cpu_before, strict=True)
+            ]
             for process in tills:
                 process.join(60)
             quiet = ExternalSyncJob.objects.filter(
@@ -224,8 +240,9 @@ def main() -> None:
     if achieved < 0.95 * args.rate:
         misses.append(f"tills kept only {achieved:.1f} movements/s")
     print(
-        f"{len(records)} movements ({dict(by_kind)}) at {achieved:.1f}/s over {STORES} stores x "
-        f"{args.skus} SKUs, {args.tills} tills, {args.workers} workers per cluster"
+        f"{len(records)} movements ({dict(by_kind)}{', POS transactions' if args.pos else ''}) "
+        f"at {achieved:.1f}/s over {STORES} stores x {args.skus} SKUs, {args.tills} tills, "
+        f"{args.workers} workers per cluster"
     )
     print(
         f"freshness: min {min(latencies):.2f} s, p50 {p50:.2f} s, p90 "
@@ -235,16 +252,39 @@ def main() -> None:
         f"{len(pushes)} pushes of {sum(p['skus'] for p in pushes)} SKUs in {calls} {UPDATE_MANY} "
         f"calls (bound {bound}); Omnium equals Flow at the end: {ended_in_step}"
     )
+    print(
+        f"CPU seconds while the tills ran: tills {till_cpu:.0f}, order engine "
+        f"{engine_cpu[0]:.0f}, receivement engine {engine_cpu[1]:.0f} "
+        f"(machine load average {os.getloadavg()[0]:.1f})"
+    )
     if misses:
         print("MISSED: " + "; ".join(misses))
     figure(
-        f"P9 [{args.db}] movement committed -> Omnium's level equals Flow's: p50 {p50:.2f} s, "
+        f"P9 [{args.db}{', pos' if args.pos else ''}] movement committed -> Omnium's level "
+        f"equals Flow's: p50 {p50:.2f} s, "
         f"p99 {p99:.2f} s (goal <= 5 s); UpdateMany calls {calls} (bound {bound}); "
         f"in step at the end: {'yes' if ended_in_step else 'NO'}"
     )
     os.unlink(push_log)
     if args.check and misses:
         sys.exit(1)
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def _pushes(path: str) -> list[dict]:
