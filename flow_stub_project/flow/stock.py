@@ -1,4 +1,5 @@
-"""Flow's stock ledger: every change of a store's stock is one booked movement.
+"""Flow's stock ledger: every change the POS or back office makes to a store's stock is one
+booked movement (Omnium's pushes for Omnium-master stores set levels directly).
 
 A POS keeps stock the simple way: a completed sale takes its goods off the selling
 store's shelf, a return puts them back unless they are damaged, cancelling a completed
