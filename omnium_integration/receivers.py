@@ -170,8 +170,8 @@ def send_full_stock(
     )
 
 
-# Whether Flow sent a store's stock before a save: (model, flag field, attribute kept on
-# the instance between pre_save and post_save).
+# Per model, the flag that makes Flow send a store's stock; its value before a save is
+# kept on the instance, under _WAS, from pre_save to post_save.
 _WAS = "_omnium_stock_flag_before"
 _SWITCHES = ((StoreExtension, "flow_stock_master"), (TenantExtension, "is_active"))
 
