@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from bench.common import engines, figure, parse_args, percentile, sandbox_tenant, setup_django
@@ -101,26 +102,19 @@ def freshness(watcher: Watcher, records: list, initial: dict) -> list[float]:
     return latencies
 
 
+@dataclass
+class Outcome:
+    """What one run measured."""
+
+    records: list  # (committed, kind, [(warehouse, sku, level)]) per movement
+    initial: dict  # (warehouse, sku) -> Flow's level in units before the tills started
+    in_step: bool  # Omnium held every level of Flow's at the end
+    till_cpu: float
+    engine_cpu: list[float]  # order engine, receivement engine
+
+
 def main() -> None:
-    args = parse_args(
-        __doc__.splitlines()[0],
-        lambda p: (
-            p.add_argument("--skus", type=int, default=2000, help="SKUs per store"),
-            p.add_argument("--rate", type=float, default=50.0, help="movements per second"),
-            p.add_argument("--seconds", type=float, default=60.0),
-            p.add_argument("--tills", type=int, default=3, help="processes booking movements"),
-            p.add_argument("--workers", type=int, default=2, help="workers per cluster"),
-            p.add_argument("--poll", type=float, default=0.05, help="watcher interval (s)"),
-            p.add_argument("--seed", type=int, default=9),
-            p.add_argument(
-                "--pos",
-                action="store_true",
-                help="whole POS sales and returns (orders, receipts, order exports), not "
-                "only their stock movements",
-            ),
-            p.add_argument("--check", action="store_true", help="exit 1 when a goal is missed"),
-        ),
-    )
+    args = parse_args(__doc__.splitlines()[0], _options)
     handle, push_log = tempfile.mkstemp(prefix="p9-pushes-", suffix=".jsonl")
     os.close(handle)
     os.environ["BENCH_PUSH_LOG"] = push_log  # the engines inherit it
@@ -128,18 +122,52 @@ def main() -> None:
 
     from omnium_sandbox import OmniumSandbox
 
-    from flow_stub_project.flow.models import InventoryLevel, Store
-    from omnium_integration.models import (
-        ExternalSyncJob,
-        PendingStockChange,
-        StoreExtension,
-        TenantExtension,
-    )
+    from omnium_integration.models import TenantExtension
 
     sandbox = OmniumSandbox().start()
     TenantExtension.objects.update(is_active=False)  # only this benchmark's tenant syncs
-    extension = sandbox_tenant(sandbox, "p9")
     rng = random.Random(args.seed)
+    stores = _stores(sandbox_tenant(sandbox, "p9"), rng, args.skus)
+    plan = make_plan(args, rng, [store.uid for store in stores])
+    watcher = Watcher(sandbox, args.poll)
+    try:
+        outcome = _run(args, sandbox, stores, plan, watcher)
+    finally:
+        watcher.stopped.set()
+        sandbox.stop()
+    misses = _report(
+        args,
+        outcome,
+        freshness(watcher, outcome.records, outcome.initial),
+        _pushes(push_log),
+        sandbox.call_count(UPDATE_MANY),
+    )
+    os.unlink(push_log)
+    if args.check and misses:
+        sys.exit(1)
+
+
+def _options(parser) -> None:
+    parser.add_argument("--skus", type=int, default=2000, help="SKUs per store")
+    parser.add_argument("--rate", type=float, default=50.0, help="movements per second")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--tills", type=int, default=3, help="processes booking movements")
+    parser.add_argument("--workers", type=int, default=2, help="workers per cluster")
+    parser.add_argument("--poll", type=float, default=0.05, help="watcher interval (s)")
+    parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument(
+        "--pos",
+        action="store_true",
+        help="whole POS sales and returns (orders, receipts, order exports), not only "
+        "their stock movements",
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+
+
+def _stores(extension, rng: random.Random, skus: int) -> list:
+    """The benchmark's stores with their stock, Omnium still their master."""
+    from flow_stub_project.flow.models import InventoryLevel, Store
+
     stores = []
     for n in range(STORES):
         store = Store.objects.create(
@@ -156,74 +184,78 @@ def main() -> None:
                 sku=f"SKU-{i:05d}",
                 quantity=rng.randint(5, 50) * 100,
             )
-            for i in range(args.skus)
+            for i in range(skus)
         )
         stores.append(store)
-    warehouses = [store.uid for store in stores]
-    expected_total = len(stores) * args.skus
+    return stores
 
-    def in_step() -> bool:
+
+def _flow_levels(stores) -> dict[tuple[str, str], Decimal]:
+    from flow_stub_project.flow.models import InventoryLevel
+
+    rows = InventoryLevel.objects.filter(store__in=stores).values_list(
+        "store__uid", "sku", "quantity"
+    )
+    return {(uid, sku): Decimal(quantity) / 100 for uid, sku, quantity in rows}
+
+
+def _in_step(sandbox, stores) -> bool:
+    with sandbox.lock:
         held = {
             (wh, sku): Decimal(str(item["inventory"]))
-            for (sku, wh), item in list(sandbox.state.inventory.items())
+            for (sku, wh), item in sandbox.state.inventory.items()
         }
-        levels = InventoryLevel.objects.filter(store__in=stores).values_list(
-            "store__uid", "sku", "quantity"
-        )
-        return all(held.get((uid, sku), Decimal(0)) == Decimal(q) / 100 for uid, sku, q in levels)
+    flow = _flow_levels(stores)
+    return len(held) >= len(flow) and all(
+        held.get(key, Decimal(0)) == level for key, level in flow.items()
+    )
 
-    plan = make_plan(args, rng, warehouses)
-    watcher = Watcher(sandbox, args.poll)
+
+def _run(args, sandbox, stores, plan, watcher: Watcher) -> Outcome:
+    """Warm up (the switch sends the whole stocks), run the tills, wait for the pushes."""
+    from omnium_integration.models import ExternalSyncJob, PendingStockChange, StoreExtension
+
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    try:
-        with engines(order_workers=args.workers, receivement_workers=args.workers) as clusters:
-            for store in stores:  # the switch sends each store's whole stock
-                StoreExtension.objects.create(store=store, flow_stock_master=True)
-            _wait(lambda: len(sandbox.state.inventory) >= expected_total and in_step(), 300)
-            initial = {
-                (uid, sku): Decimal(q) / 100
-                for uid, sku, q in InventoryLevel.objects.filter(store__in=stores).values_list(
-                    "store__uid", "sku", "quantity"
-                )
-            }
-            watcher.start()
-            time.sleep(2 * args.poll)
-            start = time.monotonic() + 2.0  # the tills start together
-            tills = [
-                ctx.Process(
-                    target=till,
-                    args=(args.db, Plan(k, args.tills, start, plan, args.pos), results),
-                )
-                for k in range(args.tills)
-            ]
-            for process in tills:
-                process.start()
-            cpu_before = [group_cpu_seconds(c.pid) for c in clusters]
-            records, till_cpu = [], 0.0
-            for _ in tills:
-                booked, cpu = results.get(timeout=args.seconds * 10 + 600)
-                records.extend(booked)
-                till_cpu += cpu
-            engine_cpu = [
-                group_cpu_seconds(c.pid) - b for c, b in zip(clusters, cpu_before, strict=True)
-            ]
-            for process in tills:
-                process.join(60)
-            quiet = ExternalSyncJob.objects.filter(
-                kind="stock.export", status__in=["pending", "running"]
+    with engines(order_workers=args.workers, receivement_workers=args.workers) as clusters:
+        for store in stores:  # the switch sends each store's whole stock
+            StoreExtension.objects.create(store=store, flow_stock_master=True)
+        _wait(lambda: _in_step(sandbox, stores), 300)
+        initial = _flow_levels(stores)
+        watcher.start()
+        time.sleep(2 * args.poll)
+        start = time.monotonic() + 2.0  # the tills start together
+        tills = [
+            ctx.Process(
+                target=till, args=(args.db, Plan(k, args.tills, start, plan, args.pos), results)
             )
-            _wait(lambda: not quiet.exists() and not PendingStockChange.objects.exists(), 120)
-            time.sleep(4 * args.poll)
-            ended_in_step = in_step()
-    finally:
-        watcher.stopped.set()
-        sandbox.stop()
+            for k in range(args.tills)
+        ]
+        for process in tills:
+            process.start()
+        cpu_before = [group_cpu_seconds(c.pid) for c in clusters]
+        records, till_cpu = [], 0.0
+        for _ in tills:
+            booked, cpu = results.get(timeout=args.seconds * 10 + 600)
+            records.extend(booked)
+            till_cpu += cpu
+        engine_cpu = [
+            group_cpu_seconds(c.pid) - b for c, b in zip(clusters, cpu_before, strict=True)
+        ]
+        for process in tills:
+            process.join(60)
+        busy = ExternalSyncJob.objects.filter(
+            kind="stock.export", status__in=["pending", "running"]
+        )
+        _wait(lambda: not busy.exists() and not PendingStockChange.objects.exists(), 120)
+        time.sleep(4 * args.poll)
+        return Outcome(records, initial, _in_step(sandbox, stores), till_cpu, engine_cpu)
 
-    latencies = freshness(watcher, records, initial)
-    pushes = _pushes(push_log)
+
+def _report(args, outcome: Outcome, latencies: list[float], pushes: list[dict], calls: int):
+    """Print the run's figures, the figure line last; return the goals missed."""
+    records = outcome.records
     bound = sum(math.ceil(p["skus"] / 1000) for p in pushes)
-    calls = sandbox.call_count(UPDATE_MANY)
     first = min(r[0] for r in records)
     achieved = len(records) / max(max(r[0] for r in records) - first, 1e-9)
     by_kind = defaultdict(int)
@@ -235,7 +267,7 @@ def main() -> None:
         misses.append("p99 above 5 s")
     if calls > bound:
         misses.append("more UpdateMany calls than the bound")
-    if not ended_in_step:
+    if not outcome.in_step:
         misses.append("Omnium does not hold Flow's levels at the end")
     if achieved < 0.95 * args.rate:
         misses.append(f"tills kept only {achieved:.1f} movements/s")
@@ -250,24 +282,21 @@ def main() -> None:
     )
     print(
         f"{len(pushes)} pushes of {sum(p['skus'] for p in pushes)} SKUs in {calls} {UPDATE_MANY} "
-        f"calls (bound {bound}); Omnium equals Flow at the end: {ended_in_step}"
+        f"calls (bound {bound}); Omnium equals Flow at the end: {outcome.in_step}"
     )
     print(
-        f"CPU seconds while the tills ran: tills {till_cpu:.0f}, order engine "
-        f"{engine_cpu[0]:.0f}, receivement engine {engine_cpu[1]:.0f} "
+        f"CPU seconds while the tills ran: tills {outcome.till_cpu:.0f}, order engine "
+        f"{outcome.engine_cpu[0]:.0f}, receivement engine {outcome.engine_cpu[1]:.0f} "
         f"(machine load average {os.getloadavg()[0]:.1f})"
     )
     if misses:
         print("MISSED: " + "; ".join(misses))
     figure(
         f"P9 [{args.db}{', pos' if args.pos else ''}] movement committed -> Omnium's level "
-        f"equals Flow's: p50 {p50:.2f} s, "
-        f"p99 {p99:.2f} s (goal <= 5 s); UpdateMany calls {calls} (bound {bound}); "
-        f"in step at the end: {'yes' if ended_in_step else 'NO'}"
+        f"equals Flow's: p50 {p50:.2f} s, p99 {p99:.2f} s (goal <= 5 s); UpdateMany calls "
+        f"{calls} (bound {bound}); in step at the end: {'yes' if outcome.in_step else 'NO'}"
     )
-    os.unlink(push_log)
-    if args.check and misses:
-        sys.exit(1)
+    return misses
 
 
 def group_cpu_seconds(pgid: int) -> float:
