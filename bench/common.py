@@ -85,8 +85,9 @@ def sandbox_tenant(sandbox, uid: str = "bench", omnium_tenant: str = "default"):
 
 
 @contextlib.contextmanager
-def engines(order_workers: int = 2, receivement_workers: int = 2) -> Iterator[None]:
-    """Both sync engines as real ``qcluster`` processes on the benchmark database."""
+def engines(order_workers: int = 2, receivement_workers: int = 2) -> Iterator[list]:
+    """Both sync engines as real ``qcluster`` processes on the benchmark database (yields
+    the two ``Popen`` s, each the leader of its cluster's process group)."""
     from flow_stub_project import devstack
 
     env = devstack.child_env(DJANGO_SETTINGS_MODULE="bench.settings", BENCH_CHILD="1")
@@ -95,7 +96,7 @@ def engines(order_workers: int = 2, receivement_workers: int = 2) -> Iterator[No
         devstack.start_engine("external_receivement_sync", env=env, workers=receivement_workers),
     ]
     try:
-        yield
+        yield processes
     finally:
         for process in processes:
             devstack.stop(process)

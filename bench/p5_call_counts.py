@@ -3,8 +3,9 @@
 Both engines run as real ``qcluster`` processes (4 workers on the order engine). Three
 Flow tenants, each with its own Omnium tenant and API user, sell at once: this process
 saves their POS sales one transaction each, interleaved, so the kicks spread the work
-over every order worker. One store of the first tenant is stock master in Flow; a stock
-count there changes ``--skus`` SKUs in one transaction.
+over every order worker. The first tenant has one more store, where Flow is stock master
+and nothing is sold; a stock count there (Flow's ledger, one movement) changes ``--skus``
+SKUs in one transaction.
 
 Expected (docs/benchmarks.md): one ``POST /api/Orders`` per order job, one token request per tenant
 however many workers share it, and ceil(n / 1000) ``PUT /api/Inventory/UpdateMany`` calls
@@ -38,7 +39,7 @@ def main() -> None:
     from django.db import transaction
     from omnium_sandbox import OmniumSandbox
 
-    from flow_stub_project.flow import pos
+    from flow_stub_project.flow import pos, stock
     from flow_stub_project.flow.models import InventoryLevel, Store
     from omnium_integration.enums import JobKind, JobStatus
     from omnium_integration.models import (
@@ -47,7 +48,6 @@ def main() -> None:
         StoreExtension,
         TenantExtension,
     )
-    from omnium_integration.sync.stock import StockChange, note_stock_changes
     from omnium_integration.transform import sanitize_uid
 
     sandbox = OmniumSandbox().start()
@@ -61,7 +61,9 @@ def main() -> None:
                 tenant=extension.tenant, uid=f"{uid}_store", name=uid, country_code="NO"
             )
         )
-    stock_store = stores[0]
+    stock_store = Store.objects.create(
+        tenant=stores[0].tenant, uid=f"{TENANTS[0]}_stock", name="stock", country_code="NO"
+    )
     StoreExtension.objects.create(store=stock_store, flow_stock_master=True)
     skus = [f"SKU-{n:05d}" for n in range(args.skus)]
     InventoryLevel.objects.bulk_create(
@@ -81,11 +83,10 @@ def main() -> None:
                     pos.settle(order, [{"method": "Card", "amount": 19950}])
                 sold.append(sanitize_uid(order.uid))
         with transaction.atomic():  # a stock count: every SKU of the store changed
-            note_stock_changes(
-                extension_id=stock_store.tenant.omnium_extension.pk,
-                store_id=stock_store.pk,
-                changes=[StockChange(sku) for sku in skus],
-                reason="stock count",
+            stock.book(
+                stock_store,
+                stock.Kind.COUNT,
+                [stock.Change(sku, counted=100 * n + 1) for n, sku in enumerate(skus)],
             )
         deadline = time.monotonic() + 300
         while jobs.exclude(status=JobStatus.SUCCEEDED).exists():

@@ -181,3 +181,25 @@ def check_operations(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
             )
         )
     return problems
+
+
+@checks.register()
+def check_stock_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The daily stock check's time of day, when set."""
+    at = app_settings.STOCK_CHECK_TIME
+    if at is None:
+        return []
+    try:
+        hours, minutes = (int(part) for part in str(at).split(":"))
+        valid = 0 <= hours < 24 and 0 <= minutes < 60
+    except ValueError:
+        valid = False
+    if valid:
+        return []
+    return [
+        checks.Error(
+            f"STOCK_CHECK_TIME must be a time of day as 'HH:MM' (or None), not {at!r}.",
+            hint="e.g. '04:30', in Django's TIME_ZONE.",
+            id="omnium_integration.E030",
+        )
+    ]

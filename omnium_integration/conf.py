@@ -150,6 +150,16 @@ DEFAULTS: dict[str, Any] = {
     "RECONCILE_MARGIN_MINUTES": 60,
     # A run keeps at most this many differences (the counts are always complete).
     "RECONCILE_MAX_STORED_DIFFERENCES": 10_000,
+    # --- Stock at Flow-master stores ------------------------------------------------------
+    # Flow's stock ledger: a booked movement at a Flow-master store notes its SKUs for the
+    # store's stock push, in the movement's own transaction (the adapter says which saves
+    # are booked movements: ``stock_movement_due``).
+    "STOCK_MOVEMENT_MODEL": "flow.StockMovement",
+    # The drift check's daily run: local time "HH:MM" (Django's TIME_ZONE) from which each
+    # Flow-master store is checked once a day; None: no scheduled check (the command only).
+    "STOCK_CHECK_TIME": None,
+    # The scheduled check also heals: it pushes Flow's level of every SKU found different.
+    "STOCK_CHECK_HEAL": False,
 }
 
 # Keys whose value names an importable object.
@@ -242,3 +252,7 @@ def get_order_receipt_model() -> type[Model]:
 
 def get_receivement_model() -> type[Model]:
     return get_host_model("RECEIVEMENT_MODEL")
+
+
+def get_stock_movement_model() -> type[Model]:
+    return get_host_model("STOCK_MOVEMENT_MODEL")

@@ -50,6 +50,7 @@ class JobKind(models.TextChoices):
     CUSTOMER_ERASE = "customer.erase", "Flow customer erased → anonymised in Omnium"
     RECEIVEMENT_EXPORT = "receivement.export", "Flow goods reception → Omnium"
     STOCK_EXPORT = "stock.export", "Flow stock levels → Omnium"
+    STOCK_FULL = "stock.full", "A Flow store's whole stock → Omnium"
 
 
 class EventOutcome(models.TextChoices):

@@ -22,7 +22,7 @@ from .conf import get_host_model
 from .enums import JobKind
 from .host import get_adapter
 from .jobs import manager
-from .models import JobSource
+from .models import JobSource, StoreExtension, TenantExtension
 from .privacy.erasures import capture_erasure
 
 _suppressed: ContextVar[bool] = ContextVar("omnium_capture_suppressed", default=False)
@@ -114,6 +114,106 @@ CAPTURES = {
 }
 
 
+# ------------------------------------------------------------------------------ stock
+
+
+@dataclass(frozen=True)
+class StockCapture(Capture):
+    """A booked stock movement at a Flow-master store: its SKUs are noted for the store's
+    ``stock.export`` job, which is enqueued (or joined), in the movement's transaction.
+
+    One job per store, not per movement: the notes carry the SKUs, and the job sends the
+    levels of when it runs (docs/decisions.md#changed-skus-are-notes-not-payload). A
+    movement at an Omnium-master store, or of an inactive tenant, notes nothing.
+    """
+
+    def __call__(
+        self, instance: Model, *, source: str = JobSource.SIGNAL
+    ) -> tuple[int, bool] | None:
+        from .sync.stock import StockChange, note_stock_changes
+
+        adapter = get_adapter()
+        if _suppressed.get() or not adapter.stock_movement_due(instance):
+            return None
+        extension_id = adapter.stock_master_extension_id(adapter.movement_store_id(instance))
+        if extension_id is None:
+            return None
+        movement = adapter.stock_movement(instance)
+        # Enqueued as a Flow change whoever asks (a command too): the store's pending job
+        # stays locked until these notes commit, so no push runs without them.
+        return note_stock_changes(
+            extension_id=extension_id,
+            store_id=movement.store_pk,
+            changes=[StockChange(sku) for sku in movement.skus],
+            reason=movement.reason,
+        )
+
+
+STOCK_MOVEMENTS = StockCapture(
+    "stock-movement", "STOCK_MOVEMENT_MODEL", JobKind.STOCK_EXPORT, "stock_movement_due"
+)
+CAPTURES[STOCK_MOVEMENTS.name] = STOCK_MOVEMENTS
+
+
+def send_full_stock(
+    store_id: Any, *, reason: str, source: str = JobSource.SIGNAL
+) -> tuple[int, bool] | None:
+    """Queue a Flow-master store's whole stock for Omnium (``stock.full``); ``None`` when the
+    store is not Flow-master, its tenant is not active, or it keeps no stock."""
+    from .sync.stock import queue_full_stock
+
+    adapter = get_adapter()
+    extension_id = adapter.stock_master_extension_id(store_id)
+    if extension_id is None or not adapter.has_stock(store_id):
+        return None
+    return queue_full_stock(
+        extension_id=extension_id, store_id=store_id, reason=reason, source=source
+    )
+
+
+# Per model, the flag that makes Flow send a store's stock; its value before a save is
+# kept on the instance, under _WAS, from pre_save to post_save.
+_WAS = "_omnium_stock_flag_before"
+_SWITCHES = ((StoreExtension, "flow_stock_master"), (TenantExtension, "is_active"))
+
+
+def _remember_flag(sender, instance: Model, raw: bool = False, update_fields=None, **kw) -> None:
+    field = dict(_SWITCHES)[sender]
+    if raw or (update_fields is not None and field not in update_fields):
+        return  # a restore, or a save that leaves the flag alone
+    before = False
+    if not instance._state.adding:
+        before = sender.objects.filter(pk=instance.pk, **{field: True}).exists()
+    instance.__dict__[_WAS] = before
+
+
+def _flag_switched_on(sender, instance: Model, raw: bool = False, **kw) -> None:
+    """A store switched to Flow-master, or a tenant with Flow-master stores activated: Flow
+    starts sending those stores' stock, so Omnium gets all of it once."""
+    before = instance.__dict__.pop(_WAS, None)
+    if raw or before is None or before or not getattr(instance, dict(_SWITCHES)[sender]):
+        return
+    if sender is StoreExtension:
+        send_full_stock(instance.store_id, reason="store switched to Flow stock master")
+        return
+    for store in get_adapter().master_stores(extension=instance):
+        send_full_stock(store.pk, reason="Omnium extension activated")
+
+
+def _connect_stock_switches() -> None:
+    for model, _field in _SWITCHES:
+        uid = f"omnium_integration.stock_switch.{model.__name__}"
+        pre_save.connect(_remember_flag, sender=model, dispatch_uid=uid, weak=False)
+        post_save.connect(_flag_switched_on, sender=model, dispatch_uid=uid, weak=False)
+
+
+def _disconnect_stock_switches() -> None:
+    for model, _field in _SWITCHES:
+        uid = f"omnium_integration.stock_switch.{model.__name__}"
+        pre_save.disconnect(sender=model, dispatch_uid=uid)
+        post_save.disconnect(sender=model, dispatch_uid=uid)
+
+
 def dispatch_uid(capture: Capture) -> str:
     return f"omnium_integration.capture.{capture.name}"
 
@@ -157,6 +257,7 @@ def connect_receivers() -> None:
         except ImproperlyConfigured:
             continue
         post_save.connect(item.receiver, sender=model, dispatch_uid=dispatch_uid(item), weak=False)
+    _connect_stock_switches()
     try:
         customer_model = get_host_model("CUSTOMER_MODEL")
     except ImproperlyConfigured:
@@ -180,3 +281,4 @@ def disconnect_receivers() -> None:
         if item.model_key == "CUSTOMER_MODEL":
             pre_save.disconnect(sender=model, dispatch_uid=ERASURE_UIDS[0])
             post_save.disconnect(sender=model, dispatch_uid=ERASURE_UIDS[1])
+    _disconnect_stock_switches()

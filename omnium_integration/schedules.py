@@ -19,6 +19,9 @@ POLL_NAME = "omnium_integration: poll Omnium orders"
 ALERTS_NAME = "omnium_integration: alerts from {queue}"
 PRUNE_NAME = "omnium_integration: prune old records"
 RECONCILE_NAME = "omnium_integration: reconcile the previous day"
+STOCK_CHECK_NAME = "omnium_integration: daily stock check"
+# How often the stock check's schedule looks for stores due (their check runs once a day).
+STOCK_CHECK_EVERY = 10  # minutes
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
@@ -64,7 +67,29 @@ def wanted_schedules() -> list[dict[str, Any]]:
         "minutes": None,
         "cluster": Queue.ORDER.value,
     }
-    return [*sweeps, poll, *alerts, prune]
+    return [*sweeps, poll, *alerts, prune, *stock_check_schedules()]
+
+
+def stock_check_schedules() -> list[dict[str, Any]]:
+    """The daily drift check's schedule, only while ``STOCK_CHECK_TIME`` is set."""
+    from django_q.models import Schedule
+
+    if not app_settings.STOCK_CHECK_TIME:
+        return []
+    return [
+        {
+            "name": STOCK_CHECK_NAME,
+            "func": "omnium_integration.tasks.check_stock",
+            "args": None,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": STOCK_CHECK_EVERY,
+            "cluster": Queue.RECEIVEMENT.value,
+        }
+    ]
+
+
+# Schedules the app writes only while a setting asks for them; removed when it no longer does.
+OPTIONAL_SCHEDULES = (STOCK_CHECK_NAME,)
 
 
 def ensure_schedules(**_: Any) -> int:
@@ -72,7 +97,11 @@ def ensure_schedules(**_: Any) -> int:
     from django_q.models import Schedule
 
     written = _ensure_reconcile_schedule()
-    for spec in wanted_schedules():
+    wanted = wanted_schedules()
+    names = {spec["name"] for spec in wanted}
+    unwanted = Schedule.objects.filter(name__in=OPTIONAL_SCHEDULES).exclude(name__in=names)
+    written += unwanted.delete()[0]
+    for spec in wanted:
         name = spec.pop("name")
         schedule, created = Schedule.objects.get_or_create(name=name, defaults=spec)
         changed = [key for key, value in spec.items() if getattr(schedule, key) != value]

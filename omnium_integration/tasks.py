@@ -103,3 +103,13 @@ def reconcile_tenant(extension_id: int, now: str | None = None) -> dict[str, Any
     except RunExists:
         return {"extension": extension_id, "skipped": "the day is already reconciled or running"}
     return {"extension": extension_id, "run": run.pk, "differences": run.difference_count}
+
+
+def check_stock() -> dict[str, Any]:
+    """The daily stock drift check (``STOCK_CHECK_TIME``), of every Flow-master store not
+    checked since the day's slot. Scheduled every few minutes on the
+    ``external_receivement_sync`` cluster while the setting is on; only due stores are read.
+    """
+    from .sync.stock_check import scheduled_check
+
+    return scheduled_check()

@@ -6,4 +6,6 @@ class BenchAppConfig(AppConfig):
     label = "omnium_bench"
 
     def ready(self) -> None:
-        from . import handlers  # noqa: F401
+        from . import handlers, push_log  # noqa: F401
+
+        push_log.connect()

@@ -129,6 +129,41 @@ class InventoryLevelAdmin(admin.ModelAdmin):
         return pieces(level.quantity)
 
 
+class StockMovementLineInline(admin.TabularInline):
+    model = models.StockMovementLine
+    fields = ["sku", "quantity", "counted", "level_after"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(models.StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    """The stock ledger, read only: stock moves through the POS and back-office calls."""
+
+    list_display = ["uid", "kind", "store", "reason", "reference", "booked_at"]
+    list_filter = ["tenant", "kind", "store"]
+    search_fields = ["uid", "reference", "lines__sku"]
+    list_select_related = ["store"]
+    readonly_fields = [
+        "tenant",
+        "store",
+        "uid",
+        "kind",
+        "reason",
+        "reference",
+        "created_at",
+        "booked_at",
+    ]
+    inlines = [StockMovementLineInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 # ---------------------------------------------------------------------- customers
 
 

@@ -220,6 +220,10 @@ class OrderLine(models.Model):
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("25.00"))
     delivered_quantity = models.DecimalField(max_digits=12, decimal_places=3, default=0)
     is_paid = models.BooleanField(default=False)
+    restock = models.BooleanField(
+        default=True,
+        help_text="On a return line: the goods go back into stock (off: damaged, not restocked).",
+    )
     external_id = models.CharField(max_length=200, blank=True, help_text="Omnium lineItemId.")
     original_line = models.ForeignKey(
         "self",
@@ -422,6 +426,65 @@ class InventoryLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id}/{self.sku}: {self.quantity / 100}"
+
+
+class StockMovement(models.Model):
+    """One booked change of a store's stock: a row of Flow's stock ledger.
+
+    Whatever moves stock (a sale, a return, a goods reception, a count...) books one
+    movement with :func:`flow_stub_project.flow.stock.book`, in its own transaction: the
+    movement is written, its lines added, the levels moved, and only then is it saved as
+    booked (``booked_at``). That last save is what Flow's integrations hear of.
+    """
+
+    class Kind(models.TextChoices):
+        SALE = "SALE", "Sale"
+        RETURN = "RETURN", "Return"
+        CANCELLATION = "CANCELLATION", "Cancelled sale"
+        RECEPTION = "RECEPTION", "Goods reception"
+        COUNT = "COUNT", "Stock count"
+        ADJUSTMENT = "ADJUSTMENT", "Adjustment"
+        TRANSFER_OUT = "TRANSFER_OUT", "Transfer out"
+        TRANSFER_IN = "TRANSFER_IN", "Transfer in"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="stock_movements")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock_movements")
+    uid = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="What it belongs to: the order, goods reception or transfer uid.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    booked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "uid"], name="stock_movement_uid")]
+        indexes = [models.Index(fields=["store", "booked_at"], name="stock_movement_booked")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.uid}"
+
+
+class StockMovementLine(models.Model):
+    """One SKU of a movement: the change, and the level it left."""
+
+    movement = models.ForeignKey(StockMovement, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(max_length=100)
+    quantity = models.BigIntegerField(help_text="Hundredths added (negative: taken off).")
+    counted = models.BigIntegerField(
+        null=True, blank=True, help_text="A stock count: the level counted, in hundredths."
+    )
+    level_after = models.BigIntegerField(help_text="The store's level of the SKU afterwards.")
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.quantity:+d}"
 
 
 class ApiToken(models.Model):

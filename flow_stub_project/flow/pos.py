@@ -1,4 +1,4 @@
-"""What a POS terminal does to orders: sell, settle, return, cancel.
+"""What a POS terminal does to orders: sell, settle, return, cancel, void.
 
 Every function expects to run inside the request's transaction and changes rows with
 model saves, so Flow's post_save receivers (the Omnium integration's among them) run in
@@ -8,6 +8,10 @@ Sign convention of returns (Flow's, as for refunds): a return order mirrors the 
 comes from. Its lines carry the **negative** quantity returned with the sale's positive
 unit price and a negative share of the sale line's discount, so line totals, VAT, the
 order total and the receipt's totals are negative; refunds are negative payments.
+
+Stock moves when an order completes (a sale takes its goods off the store's shelf, a
+return puts them back unless they are not restocked) and when a completed sale is voided
+(its goods go back): see :mod:`.stock`.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Sum
 from django.utils import timezone
 
+from . import stock
 from .errors import Conflict, Invalid
 from .models import Customer, Order, OrderHandling, OrderLine, OrderPayment, OrderReceipt, Store
 from .receipts import issue_receipt
@@ -58,8 +63,8 @@ def create_order(
 
 def settle(order: Order, payments: Sequence[dict[str, Any]]) -> OrderReceipt:
     """Complete ``order``: record ``payments``, which with those already on the order
-    must pay its total exactly, then mark lines paid and delivered, close its handling
-    tasks, and issue the receipt."""
+    must pay its total exactly, then mark lines paid and delivered, move the stock, close
+    its handling tasks, and issue the receipt."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.state not in SETTLEABLE:
         raise Conflict(f"Order {order.uid} is {order.state} and cannot be completed.")
@@ -78,6 +83,7 @@ def settle(order: Order, payments: Sequence[dict[str, Any]]) -> OrderReceipt:
         line.is_paid = True
         line.delivered_quantity = line.quantity
         line.save()
+    stock.book_order(order, lines)
     _close_handlings(order)
     now = timezone.now()
     order.state = Order.State.COMPLETED
@@ -86,21 +92,32 @@ def settle(order: Order, payments: Sequence[dict[str, Any]]) -> OrderReceipt:
     return issue_receipt(order, settled_at=now)
 
 
+class Taken(NamedTuple):
+    """A line of a return: how much of which sale line comes back, and where it goes."""
+
+    line: OrderLine
+    quantity: Decimal
+    uid: str = ""
+    restock: bool = True  # off: damaged goods, not put back into stock
+
+
 def create_return(
     sale: Order,
-    lines: Sequence[tuple[OrderLine, Decimal, str]],
+    lines: Sequence[Taken | tuple],
     *,
     uid: str = "",
     store: Store | None = None,
     note: str = "",
     payments: Sequence[dict[str, Any]] | None = None,
 ) -> Order:
-    """A RETURN order taking back ``(sale line, quantity, return line uid)`` from ``sale``.
+    """A RETURN order taking back ``(sale line, quantity, return line uid[, restock])``
+    from ``sale``.
 
     Refused for anything but a completed sale, and for more than was sold less what
     earlier returns (not cancelled) took back. With ``payments`` (the refunds) the return
     is settled at once; without, it stays OPEN until completed.
     """
+    lines = [Taken(*line) for line in lines]
     sale = Order.objects.select_for_update().get(pk=sale.pk)
     if sale.type != Order.Type.SALE or sale.state != Order.State.COMPLETED:
         raise Conflict(
@@ -109,7 +126,7 @@ def create_return(
         )
     returned = _returned_so_far(sale)
     errors: dict[int, dict[str, list[str]]] = {}
-    for index, (line, quantity, _) in enumerate(lines):
+    for index, (line, quantity, *_) in enumerate(lines):
         quantity_left, _ = returned.get(line.pk, (line.quantity, line.discount))
         if quantity > quantity_left:
             errors[index] = {"quantity": [f"Line {line.uid} has {quantity_left:f} left to return."]}
@@ -128,7 +145,7 @@ def create_return(
         note=note,
     )
     order.save()
-    for number, (line, quantity, line_uid) in enumerate(lines, start=1):
+    for number, (line, quantity, line_uid, restock) in enumerate(lines, start=1):
         quantity_left, discount_left = returned.get(line.pk, (line.quantity, line.discount))
         OrderLine(
             order=order,
@@ -140,6 +157,7 @@ def create_return(
             discount=-_discount_share(discount_left, quantity, quantity_left),
             vat_rate=line.vat_rate,
             original_line=line,
+            restock=restock,
         ).save()
     if payments is not None:
         settle(order, payments)
@@ -148,12 +166,35 @@ def create_return(
 
 
 def cancel(order: Order) -> Order:
-    """Cancel an order that is not completed (a completed sale is undone by a return)."""
+    """Cancel an order that is not completed (a completed sale is voided, or returned)."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.state not in SETTLEABLE:
         hint = "; return its goods instead" if order.state == Order.State.COMPLETED else ""
         raise Conflict(f"Order {order.uid} is {order.state} and cannot be cancelled{hint}.")
     _close_handlings(order)
+    order.state = Order.State.CANCELLED
+    order.cancelled_at = timezone.now()
+    order.save()
+    return order
+
+
+def void(order: Order) -> Order:
+    """Cancel a completed sale (a post-void): its goods go back into the store's stock.
+
+    Refused for anything but a completed sale, and for a sale with returns that are not
+    cancelled (the goods they took back would be counted twice).
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.type != Order.Type.SALE or order.state != Order.State.COMPLETED:
+        raise Conflict(
+            f"Only a completed sale can be voided; order {order.uid} is a {order.type} "
+            f"in state {order.state}."
+        )
+    returns = order.returns.exclude(state=Order.State.CANCELLED)
+    if returns.exists():
+        uids = ", ".join(returns.order_by("pk").values_list("uid", flat=True))
+        raise Conflict(f"Sale {order.uid} has returns ({uids}); cancel them or return the rest.")
+    stock.book_order(order, order.lines.all(), undo=True)
     order.state = Order.State.CANCELLED
     order.cancelled_at = timezone.now()
     order.save()

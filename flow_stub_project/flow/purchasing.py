@@ -8,9 +8,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from . import stock
 from .errors import Conflict
 from .models import (
-    InventoryLevel,
     PurchaseOrder,
     PurchaseOrderLine,
     Receivement,
@@ -65,7 +65,8 @@ def create_receivement(
 
 
 def complete_receivement(receivement: Receivement) -> Receivement:
-    """Count a goods reception in: PO lines received, PO status, the store's stock.
+    """Count a goods reception in: PO lines received, PO status, the store's stock (a
+    ``RECEPTION`` movement of the ledger).
 
     Call inside a transaction. Rows are locked PO first, then its lines, then stock (the
     order the master-data PO push locks them in too), and every change is a model save,
@@ -89,16 +90,18 @@ def complete_receivement(receivement: Receivement) -> Receivement:
                 purchase_order=purchase_order
             )
         }
-    for line in receivement.lines.all():
+    lines = list(receivement.lines.all())
+    for line in lines:
         if line.purchase_order_line_id:
             po_line = po_lines[line.purchase_order_line_id]
             po_line.quantity_received += line.quantity
             po_line.save(update_fields=["quantity_received"])
-        level, _ = InventoryLevel.objects.select_for_update().get_or_create(
-            tenant_id=receivement.tenant_id, store_id=receivement.store_id, sku=line.sku
-        )
-        level.quantity += line.quantity
-        level.save()
+    stock.book(
+        receivement.store,
+        stock.Kind.RECEPTION,
+        [stock.Change(line.sku, line.quantity) for line in lines],
+        reference=receivement.uid,
+    )
     if purchase_order is not None:
         purchase_order.status = status_from_progress(
             (po_line.quantity_ordered, po_line.quantity_received) for po_line in po_lines.values()

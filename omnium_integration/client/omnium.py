@@ -214,6 +214,27 @@ class OmniumClient(ReadCalls):
         UpdateMany``, in sequential batches of ``BATCH_SIZE_LIMIT``; returns the calls made."""
         return self._batched("/api/Inventory/UpdateMany", items, app_settings.BATCH_SIZE_LIMIT)
 
+    def search_inventory(
+        self, warehouse_codes: Sequence[str] = (), product_codes: Sequence[str] = ()
+    ) -> Iterator[dict]:
+        """Every inventory item of these warehouses / SKUs: ``POST /api/Inventory/Search``
+        gives the first 1,000, ``GET /api/Inventory/Scroll/{scrollId}`` the rest
+        (docs/omnium-api.md#inventory). An expired scroll fails rather than end early."""
+        body = {"warehouseCodes": list(warehouse_codes), "productCodes": list(product_codes)}
+        body = {key: value for key, value in body.items() if value}
+        if not body:
+            raise ValueError("An inventory search needs warehouse codes or product codes.")
+        page = self._call("POST", "/api/Inventory/Search", body=body) or {}
+        total, seen = page.get("totalHits"), 0
+        while True:
+            items = list(page.get("result") or [])
+            yield from items
+            seen += len(items)
+            scroll_id = page.get("scrollId")
+            if not items or not scroll_id or (total is not None and seen >= total):
+                return
+            page = self._call("GET", f"/api/Inventory/Scroll/{path_segment(scroll_id)}") or {}
+
     def _batched(self, path: str, items: Sequence[dict], size: int) -> int:
         items = list(items)
         calls = 0

@@ -17,6 +17,7 @@ from .orders import OrderAdapterMixin
 from .receipts import ReceiptAdapterMixin
 from .receivements import ReceivementAdapterMixin
 from .reconcile import ReconcileAdapterMixin
+from .stock import StockAdapterMixin
 
 
 class FlowAdapter(
@@ -26,6 +27,7 @@ class FlowAdapter(
     ReceiptAdapterMixin,
     ReceivementAdapterMixin,
     ReconcileAdapterMixin,
+    StockAdapterMixin,
     BaseAdapter,
 ):
     """The default adapter for Flow core's models."""

@@ -29,6 +29,7 @@ class BaseAdapter:
         "CUSTOMER_MODEL": "last_modified_at",
         "ORDER_RECEIPT_MODEL": "created_at",
         "RECEIVEMENT_MODEL": "completed_at",
+        "STOCK_MOVEMENT_MODEL": "booked_at",
     }
 
     def extension_for_tenant(self, tenant_key: str) -> TenantExtension | None:

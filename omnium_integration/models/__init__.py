@@ -7,7 +7,7 @@ from .imports import ImportedOrder
 from .inbound_events import InboundEvent
 from .jobs import ExternalSyncJob, JobAttempt, JobSource
 from .reconciliation import ReconciliationRun
-from .stock import PendingStockChange
+from .stock import PendingStockChange, StockCheck
 from .tenants import StoreExtension, TenantExtension
 from .webhook_secrets import WebhookSecret
 
@@ -26,6 +26,7 @@ __all__ = [
     "PendingStockChange",
     "RefusedDelivery",
     "ReconciliationRun",
+    "StockCheck",
     "StoreExtension",
     "TenantExtension",
     "WebhookSecret",

@@ -1,4 +1,5 @@
-"""SKUs whose stock changed in a Flow-master store and is not in Omnium yet."""
+"""Stock of Flow-master stores: SKUs whose level is not in Omnium yet, and the last drift
+check of each store."""
 
 from __future__ import annotations
 
@@ -40,3 +41,40 @@ class PendingStockChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} in store {self.store_id}"
+
+
+class StockCheck(models.Model):
+    """The last drift check of a Flow-master store: Omnium's levels against Flow's.
+
+    One row per store, replaced by each check (``omnium_stock_check``, or the daily
+    schedule). ``differences`` keeps the first ``StockCheck.KEPT`` differences found, as
+    ``{sku, flow, omnium}`` with the quantities in units (strings, exact).
+    """
+
+    KEPT = 200
+
+    extension = models.ForeignKey(
+        "omnium_integration.TenantExtension", on_delete=models.CASCADE, related_name="+"
+    )
+    store = models.OneToOneField(
+        host_model_label("STORE_MODEL"), on_delete=models.CASCADE, related_name="+"
+    )
+    checked_at = models.DateTimeField()
+    skus_compared = models.PositiveIntegerField(default=0)
+    differences_found = models.PositiveIntegerField(default=0)
+    differences = models.JSONField(default=list, blank=True)
+    in_flight = models.PositiveIntegerField(
+        default=0, help_text="SKUs left out: their push to Omnium was still on its way."
+    )
+    healed = models.PositiveIntegerField(
+        default=0, help_text="Differing SKUs noted for a push of Flow's level."
+    )
+    error = models.TextField(blank=True, help_text="Why the check could not finish.")
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = "stock check"
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"stock check of store {self.store_id} at {self.checked_at:%Y-%m-%d %H:%M}"

@@ -8,6 +8,10 @@ ceil(n / 1000) calls) and then deletes exactly the notes it read. So many recept
 waiting together cost one push per store, a note written while the push runs is kept
 for the job's rerun, and a retried push is harmless (absolute values; Omnium skips
 unchanged items).
+
+A store's whole stock (it became Flow-master, or ``omnium_resync stock --store``) is a
+``stock.full`` job: it notes every SKU the store keeps a level of, in its worker rather
+than in the transaction that switched the store, and the ``stock.export`` job sends them.
 """
 
 from __future__ import annotations
@@ -68,6 +72,38 @@ def note_stock_changes(
     return manager.enqueue(
         JobKind.STOCK_EXPORT, extension_id=extension_id, object_id=store_id, source=source
     )
+
+
+def queue_full_stock(
+    *, extension_id: int, store_id: Any, reason: str, source: str = JobSource.SIGNAL
+) -> tuple[int, bool]:
+    """Enqueue the store's ``stock.full`` job (in the caller's transaction)."""
+    return manager.enqueue(
+        JobKind.STOCK_FULL,
+        extension_id=extension_id,
+        object_id=store_id,
+        payload={"reason": reason[:200]},
+        source=source,
+    )
+
+
+@registry.handles(JobKind.STOCK_FULL, queue=Queue.RECEIVEMENT, direction=Direction.OUTBOUND)
+def export_full_stock(job: ExternalSyncJob) -> dict[str, Any]:
+    """Note every SKU of a Flow-master store; its ``stock.export`` job sends their levels."""
+    active_extension(job)
+    adapter = get_adapter()
+    store = adapter.get_stock_store(job.object_id)
+    if store is None or not store.flow_stock_master:
+        return {"skus": 0, "skipped": "Flow is not stock master of this store."}
+    skus = adapter.store_skus(store.pk)
+    with manager.leased(job):
+        queued = note_stock_changes(
+            extension_id=job.extension_id,
+            store_id=store.pk,
+            changes=[StockChange(sku) for sku in skus],
+            reason=job.payload.get("reason") or "full stock",
+        )
+    return {"skus": len(skus), "stockJob": queued[0] if queued else None}
 
 
 @registry.handles(JobKind.STOCK_EXPORT, queue=Queue.RECEIVEMENT, direction=Direction.OUTBOUND)

@@ -55,9 +55,9 @@ The surface, all of it used by this repository's tests, benchmarks or demo:
 
 Each module says, per behaviour, what Omnium documents and what is assumed where it is
 silent: :mod:`.auth` (token endpoint, roles), :mod:`.store` (what each endpoint does to
-the data; customers in :mod:`.customers`), :mod:`.subscriptions` (event subscriptions and
-webhook delivery), :mod:`.faults` (fault injection), :mod:`.api` (routes, counters),
-:mod:`.server` (HTTP).
+the data; customers in :mod:`.customers`), :mod:`.inventory` (the inventory search and its
+scroll), :mod:`.subscriptions` (event subscriptions and webhook delivery), :mod:`.faults` (fault
+injection), :mod:`.api` (routes, counters), :mod:`.server` (HTTP).
 """
 
 from .server import OmniumSandbox

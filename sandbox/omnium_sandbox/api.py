@@ -32,6 +32,7 @@ from .auth import ApiUser, Auth, has_role, required_role
 from .common import ApiError, camel_keys, dumps, loads, problem
 from .customer_handlers import CustomerHandlers
 from .faults import Faults
+from .inventory import scroll_inventory, search_inventory
 from .store import Event, SandboxConfig, TenantData
 from .subscriptions import EventEmitter
 
@@ -116,6 +117,8 @@ ROUTES = [
     _route("POST", "/api/BusinessCustomers/Search", "search_business"),
     _route("DELETE", "/api/BusinessCustomers/{id}", "delete_business"),
     _route("PUT", "/api/Inventory/UpdateMany", "update_inventory"),
+    _route("POST", "/api/Inventory/Search", "search_inventory"),
+    _route("GET", "/api/Inventory/Scroll/{id}", "scroll_inventory"),
     _route("GET", "/api/PurchaseOrders/{id}", "get_purchase_order"),
     _route("GET", "/api/Deliveries/{id}", "get_delivery"),
     _route("GET", "/api/Deliveries/{id}/PurchaseOrderLines", "get_delivery_lines"),
@@ -606,6 +609,14 @@ class FakeOmniumApi(CustomerHandlers):
         overwrite = query.get("isReservedInventoryOverwritten", "").lower() == "true"
         data, items = self._data(user), self._json(body)
         return self._locked(lambda: data.update_inventory(items, overwrite))
+
+    def _h_search_inventory(self, *, body, user, **_):
+        data, request = self._data(user), self._json(body)
+        return self._locked(lambda: search_inventory(data, request))
+
+    def _h_scroll_inventory(self, *, params, user, **_):
+        data = self._data(user)
+        return self._locked(lambda: scroll_inventory(data, params["id"]))
 
     def _h_get_purchase_order(self, *, params, user, **_):
         return self._locked(lambda: self._data(user).get_purchase_order(params["id"]))

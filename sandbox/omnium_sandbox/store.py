@@ -37,7 +37,8 @@ where it is silent:
 * Customers: see :mod:`.customers` (create, update, patch, delete, anonymise, events).
 * Inventory: ``UpdateMany`` takes at most 1000 items (else 400), is an upsert keyed by
   (``sku``, ``warehouseCode``), skips unchanged items, keeps ``reservedInventory`` unless
-  ``isReservedInventoryOverwritten=true``. No inventory events are emitted.
+  ``isReservedInventoryOverwritten=true``. No inventory events are emitted. Reading
+  levels (search and scroll) is in :mod:`.inventory`.
 * Goods reception: lines must belong to the delivery; ``deliveredQuantity`` is
   added to the purchase-order line and to the warehouse's stock; an already processed
   ``goodsReceptionId`` makes the whole request a 400 that lists the duplicates (nothing
@@ -167,6 +168,7 @@ class TenantData(CustomerData):
         self.business_customers: dict[str, dict] = {}
         self.inventory: dict[tuple[str, str], dict] = {}  # (sku, warehouseCode) -> item
         self.inventory_transactions: list[dict] = []
+        self.inventory_scrolls: dict[str, dict] = {}  # scroll id -> what is left (inventory.py)
         self.purchase_orders: dict[str, dict] = {}
         self.deliveries: dict[str, dict] = {}
         self.goods_receptions: dict[str, dict] = {}  # goodsReceptionId -> what it did

@@ -8,6 +8,8 @@ outage longer than the retry table may leave work undone: this is the way to cat
     omnium_resync receivement R-9           # a Flow goods reception
     omnium_resync receipt 2026-0001         # a Flow receipt (when receipts go to Omnium)
     omnium_resync omnium-order W-5 --tenant no   # re-import an Omnium order
+    omnium_resync stock --store oslo_city   # a Flow-master store's whole stock
+    omnium_resync stock-movement M-17       # the SKUs of one stock movement
     omnium_resync --since 2026-11-01 [--kind order ...] [--inbound] [--dry-run]
 """
 
@@ -26,10 +28,11 @@ from omnium_integration.host import get_adapter
 from omnium_integration.jobs import manager
 from omnium_integration.models import JobSource, TenantExtension
 from omnium_integration.privacy.erasures import resend_erasure
-from omnium_integration.receivers import CAPTURES
+from omnium_integration.receivers import CAPTURES, send_full_stock
 from omnium_integration.sync.order_poll import poll_tenant
 
 OMNIUM_ORDER = "omnium-order"
+STOCK = "stock"
 CHUNK = 200  # objects enqueued per transaction
 
 
@@ -72,10 +75,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("what", nargs="?", choices=[*CAPTURES, OMNIUM_ORDER])
+        parser.add_argument("what", nargs="?", choices=[*CAPTURES, OMNIUM_ORDER, STOCK])
         parser.add_argument("reference", nargs="?", help="The object's uid (or primary key).")
         parser.add_argument("--tenant", help="Flow tenant uid (needed for omnium-order).")
         parser.add_argument("--since", help="Everything changed at or after this date(-time).")
+        parser.add_argument("--store", help="With stock: the Flow store (uid) to send whole.")
         parser.add_argument(
             "--kind",
             action="append",
@@ -95,6 +99,8 @@ class Command(BaseCommand):
             if options["what"]:
                 raise CommandError("Give either an object to resync or --since, not both.")
             return self.since(parse_since(options["since"]), extension, options)
+        if options["what"] == STOCK:
+            return self.stock(options["store"] or options["reference"], extension, options)
         if not (options["what"] and options["reference"]):
             raise CommandError("Name an object (e.g. `order POS-1001`) or pass --since DATE.")
         if options["what"] == OMNIUM_ORDER:
@@ -143,6 +149,30 @@ class Command(BaseCommand):
                 source=JobSource.COMMAND,
             )
         self.stdout.write(self.describe("Omnium order", order_id, queued))
+
+    def stock(self, store_uid: str | None, extension, options) -> None:
+        """Queue a Flow-master store's whole stock for Omnium (what switching it does)."""
+        if not store_uid:
+            raise CommandError("Name the store: `stock --store <uid>`.")
+        tenant_id = extension.tenant_id if extension else None
+        stores = get_adapter().find_stores(store_uid, tenant_id)
+        if not stores:
+            raise CommandError(f"No Flow store {store_uid!r}.")
+        if len(stores) > 1:
+            raise CommandError(f"Stores of several tenants have uid {store_uid!r}: add --tenant.")
+        if options["dry_run"]:
+            self.stdout.write(f"Would enqueue {JobKind.STOCK_FULL} for store {store_uid}.")
+            return
+        with transaction.atomic():
+            queued = send_full_stock(
+                stores[0].pk, reason="omnium_resync stock", source=JobSource.COMMAND
+            )
+        if queued is None:
+            raise CommandError(
+                f"Nothing to send for store {store_uid}: Flow is not its stock master, its "
+                "tenant's extension is inactive, or it keeps no stock."
+            )
+        self.stdout.write(self.describe("the whole stock of store", store_uid, queued))
 
     def describe(self, what: str, reference: str, queued) -> str:
         if queued is None:

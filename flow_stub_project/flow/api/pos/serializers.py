@@ -106,6 +106,9 @@ class ReturnLineInput(serializers.Serializer):
         max_digits=12, decimal_places=3, min_value=Decimal("0.001"), help_text="Positive."
     )
     uid = UidField(required=False)
+    restock = serializers.BooleanField(
+        required=False, help_text="Default: the return's restock. Off: damaged, not restocked."
+    )
 
     def validate_lineUid(self, value):
         line = self.context["sale"].lines.filter(uid=value).first()
@@ -124,6 +127,9 @@ class ReturnCreate(NewOrder):
     lines = ReturnLineInput(many=True, allow_empty=False)
     payments = PaymentInput(
         many=True, required=False, help_text="Refunds (negative); given, the return completes."
+    )
+    restock = serializers.BooleanField(
+        default=True, help_text="The goods go back into stock (off: damaged, not restocked)."
     )
 
     def validate_lines(self, lines):
@@ -154,6 +160,7 @@ class OrderLineOut(CamelModelSerializer):
             "vatAmount",
             "delivered_quantity",
             "is_paid",
+            "restock",
             "external_id",
             "originalLineUid",
             "packageParentUid",

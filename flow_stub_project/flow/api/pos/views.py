@@ -79,6 +79,14 @@ class OrderCancelView(OrderViewMixin, TenantAPIView):
         return self.order_response(pos.cancel(self.get_order(uid)))
 
 
+class OrderVoidView(OrderViewMixin, TenantAPIView):
+    """``POST /api/pos/orders/<uid>/void``: cancel a completed sale; its goods go back."""
+
+    @transaction.atomic
+    def post(self, request, uid: str):
+        return self.order_response(pos.void(self.get_order(uid)))
+
+
 class OrderReturnView(OrderViewMixin, TenantAPIView):
     """``POST /api/pos/orders/<uid>/returns``: a RETURN order taking goods back from a sale."""
 
@@ -87,9 +95,18 @@ class OrderReturnView(OrderViewMixin, TenantAPIView):
         sale = self.get_order(uid)
         context = {**self.get_serializer_context(), "sale": sale}
         data = _valid(s.ReturnCreate, request, context)
+        restock = data["restock"]
         order = pos.create_return(
             sale,
-            [(line["lineUid"], line["quantity"], line.get("uid", "")) for line in data["lines"]],
+            [
+                pos.Taken(
+                    line["lineUid"],
+                    line["quantity"],
+                    line.get("uid", ""),
+                    line.get("restock", restock),
+                )
+                for line in data["lines"]
+            ],
             uid=data.get("uid", ""),
             store=data.get("store"),
             note=data.get("note", ""),
