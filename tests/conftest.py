@@ -91,6 +91,31 @@ def sandbox(_sandbox_server):
     clear_clients()
 
 
+def call(session, method: str, path: str, **kwargs):
+    """One request of a sandbox ``api`` session to ``path``."""
+    return session.request(method, session.base + path, timeout=10, **kwargs)
+
+
+@pytest.fixture
+def api(sandbox):
+    """A requests session authenticated as an API user of the sandbox (every role); its
+    ``base`` is the sandbox's URL, for :func:`call`."""
+    import requests
+
+    sandbox.add_credentials("cid", "secret")
+    session = requests.Session()
+    session.base = sandbox.url
+    token = call(
+        session,
+        "POST",
+        "/api/token",
+        params={"clientId": "cid", "clientSecret": "secret", "returnAsJson": "true"},
+    ).json()["accessToken"]
+    session.headers["Authorization"] = f"Bearer {token}"
+    yield session
+    session.close()
+
+
 @pytest.fixture
 def omnium(extension, sandbox) -> TenantExtension:
     """The ``extension`` pointed at the sandbox, its credentials registered there."""

@@ -15,26 +15,7 @@ import pytest
 import requests
 from omnium_sandbox import OmniumSandbox
 
-from tests.conftest import PYTHON, ROOT
-
-
-@pytest.fixture
-def api(sandbox):
-    """A requests session authenticated as an API user of the sandbox."""
-    sandbox.add_credentials("cid", "secret")
-    session = requests.Session()
-    token = session.post(
-        f"{sandbox.url}/api/token",
-        params={"clientId": "cid", "clientSecret": "secret", "returnAsJson": "true"},
-    ).json()["accessToken"]
-    session.headers["Authorization"] = f"Bearer {token}"
-    session.base = sandbox.url
-    yield session
-    session.close()
-
-
-def call(session, method, path, **kwargs):
-    return session.request(method, session.base + path, timeout=10, **kwargs)
+from tests.conftest import PYTHON, ROOT, call
 
 
 def get(url, **kwargs):

@@ -9,27 +9,9 @@ import pytest
 import requests
 from omnium_sandbox import inventory
 
+from tests.conftest import call
+
 SEARCH = "/api/Inventory/Search"
-
-
-@pytest.fixture
-def api(sandbox):
-    """A requests session authenticated as an API user of the sandbox."""
-    sandbox.add_credentials("cid", "secret")
-    session = requests.Session()
-    token = session.post(
-        f"{sandbox.url}/api/token",
-        params={"clientId": "cid", "clientSecret": "secret", "returnAsJson": "true"},
-        timeout=10,
-    ).json()["accessToken"]
-    session.headers["Authorization"] = f"Bearer {token}"
-    session.base = sandbox.url
-    yield session
-    session.close()
-
-
-def call(session, method, path, **kwargs):
-    return session.request(method, session.base + path, timeout=10, **kwargs)
 
 
 def stock(sandbox, warehouse: str, count: int, start: int = 0) -> None:

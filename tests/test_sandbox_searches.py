@@ -6,27 +6,8 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-import pytest
-import requests
-
-from tests.test_omnium_sandbox import call, order
-
-
-@pytest.fixture
-def api(sandbox):
-    """A session authenticated as an API user of the sandbox with every role."""
-    sandbox.add_credentials("cid", "secret")
-    session = requests.Session()
-    session.base = sandbox.url
-    token = call(
-        session,
-        "POST",
-        "/api/token",
-        params={"clientId": "cid", "clientSecret": "secret", "returnAsJson": "true"},
-    ).json()["accessToken"]
-    session.headers["Authorization"] = f"Bearer {token}"
-    yield session
-    session.close()
+from tests.conftest import call
+from tests.test_omnium_sandbox import order
 
 
 def scroll(api, **filters):
