@@ -164,7 +164,7 @@ def prepare(sales: int):
     from django.db import connections
     from django.utils import timezone
 
-    from omnium_integration.reconcile.context import Period
+    from omnium_integration.reconcile.dates import Period
     from omnium_integration.sync.outbound import export_options
 
     extension = fresh_tenant(UID)

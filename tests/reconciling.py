@@ -14,7 +14,7 @@ from omnium_integration.host import get_adapter
 from omnium_integration.jobs import worker
 from omnium_integration.mapping.orders import pos_order
 from omnium_integration.models import ExternalSyncJob, OmniumIdentity, ReconciliationRun
-from omnium_integration.reconcile.context import Period
+from omnium_integration.reconcile.dates import Period
 from omnium_integration.reconcile.run import reconcile
 from omnium_integration.sync.outbound import export_options
 from omnium_integration.transform import sanitize_uid

@@ -11,7 +11,7 @@ from flow_stub_project.flow.models import Order, OrderLine, Store
 from omnium_integration.enums import JobKind, JobStatus
 from omnium_integration.jobs import manager
 from omnium_integration.models import ExternalSyncJob, ImportedOrder, JobSource
-from omnium_integration.reconcile.context import Period
+from omnium_integration.reconcile.dates import Period
 from tests.flow_factories import completed_sales, make_order, make_return, set_state
 from tests.omnium_orders import omnium_line, omnium_order
 from tests.reconciling import HOUR, difference, drain, found, run

@@ -36,7 +36,7 @@ from ..models import TenantExtension
 from ..redaction import redact
 from . import credentials
 from .http import encode_json, root_cause
-from .tokens import Credentials, Token, fetch_token
+from .tokens import Credentials, Token, fetch_token, store_token
 
 READ_CALL = "/api/Orders/Search"
 
@@ -94,7 +94,7 @@ def test_connection(extension: TenantExtension, session: requests.Session) -> Co
             f"Omnium refused the client id and secret ({exc.status_code}): check "
             "OMNIUM_CLIENT_ID and OMNIUM_CLIENT_SECRET against the API user in Omnium.",
         )
-    credentials.store_token(extension.pk, token)
+    store_token(extension.pk, token)
     return _read_call(extension, session, token, answer)
 
 

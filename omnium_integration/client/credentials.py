@@ -3,7 +3,7 @@
 When Omnium refuses the credentials (the token call answers 400/401/403, or refuses a
 token it has just issued), the tenant's ``credentials_failed_at`` and
 ``credentials_error`` are set: the health report shows the tenant ``degraded`` and an
-alert goes out. The next token obtained clears them.
+alert goes out. The next token obtained clears them (``tokens.store_token``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from ..models import TenantExtension
 from ..redaction import redact
-from .tokens import Token
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +34,3 @@ def refused(extension_pk: int, error: str) -> None:
     logger.error("Omnium refused the credentials: %s", error, extra={"extension_id": extension_pk})
     alerts.credentials_refused(extension_pk, error)
     signals.credentials_failed.send(TenantExtension, extension_id=extension_pk, error=error)
-
-
-def store_token(extension_pk: int, token: Token) -> None:
-    """Keep a token just obtained for every worker, and clear any recorded refusal."""
-    TenantExtension.objects.filter(pk=extension_pk).update(
-        token=token.access_token,
-        token_expires_at=token.expires_at,
-        token_obtained_at=token.obtained_at,
-        **CLEARED,
-    )

@@ -53,6 +53,7 @@ from .. import metrics
 from ..conf import app_settings
 from ..exceptions import ConfigurationError, PermanentError, RetryableError
 from ..models.tenants import TenantExtension, bearer_token_problem, token_renewal_time
+from .credentials import CLEARED, REFUSED, refused
 
 logger = logging.getLogger(__name__)
 
@@ -305,9 +306,7 @@ class TokenCache:
         try:
             return self._refresh_locked(stale)
         except PermanentError as exc:
-            if exc.status_code in (400, 401, 403):  # the credentials, not the moment
-                from .credentials import refused
-
+            if exc.status_code in REFUSED:  # the credentials, not the moment
                 refused(self.extension_pk, str(exc))
             raise
 
@@ -340,8 +339,6 @@ class TokenCache:
                 "OMNIUM_CLIENT_SECRET on its Omnium extension."
             )
         token = fetch_token(self.session, self.base_url, Credentials.of(extension))
-        from .credentials import store_token
-
         store_token(self.extension_pk, token)
         logger.info(
             "Obtained a new Omnium token for tenant extension %s (renewal due %s).",
@@ -349,3 +346,13 @@ class TokenCache:
             token.renew_at.isoformat(timespec="seconds"),
         )
         return token
+
+
+def store_token(extension_pk: int, token: Token) -> None:
+    """Keep a token just obtained for every worker, and clear any recorded refusal."""
+    TenantExtension.objects.filter(pk=extension_pk).update(
+        token=token.access_token,
+        token_expires_at=token.expires_at,
+        token_obtained_at=token.obtained_at,
+        **CLEARED,
+    )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .dates import Period
 from .differences import Area, Difference
 
 if TYPE_CHECKING:
@@ -13,28 +13,6 @@ if TYPE_CHECKING:
     from ..mapping.options import ExportOptions
     from ..models import TenantExtension
     from .omnium_side import OmniumSide
-
-
-@dataclass(frozen=True)
-class Period:
-    """``[since, until)``: aware datetimes."""
-
-    since: datetime
-    until: datetime
-
-    def __post_init__(self) -> None:
-        if self.until <= self.since:
-            raise ValueError(f"The period ends ({self.until}) before it begins ({self.since}).")
-
-    @property
-    def bounds(self) -> tuple[datetime, datetime]:
-        return self.since, self.until
-
-    def widened(self, margin: timedelta) -> Period:
-        return Period(self.since - margin, self.until + margin)
-
-    def holds(self, moment: datetime | None) -> bool:
-        return moment is not None and self.since <= moment < self.until
 
 
 @dataclass

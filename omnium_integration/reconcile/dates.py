@@ -1,4 +1,5 @@
-"""Periods as operators name them: dates are days in the tenant's time zone.
+"""Periods (``Period``: ``[since, until)``), and periods as operators name them: dates are
+days in the tenant's time zone.
 
 ``--since 2026-11-01`` starts at midnight in the tenant's zone (Oslo for a Norwegian
 tenant); ``--until 2026-11-01`` includes that day (ends at the next midnight); a
@@ -8,11 +9,32 @@ date-time is taken as written (in the tenant's zone when it has no offset). With
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.utils.dateparse import parse_date, parse_datetime
 
-from .context import Period
+
+@dataclass(frozen=True)
+class Period:
+    """``[since, until)``: aware datetimes."""
+
+    since: datetime
+    until: datetime
+
+    def __post_init__(self) -> None:
+        if self.until <= self.since:
+            raise ValueError(f"The period ends ({self.until}) before it begins ({self.since}).")
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        return self.since, self.until
+
+    def widened(self, margin: timedelta) -> Period:
+        return Period(self.since - margin, self.until + margin)
+
+    def holds(self, moment: datetime | None) -> bool:
+        return moment is not None and self.since <= moment < self.until
 
 
 def _midnight(day: date, zone: tzinfo) -> datetime:

@@ -25,7 +25,7 @@ from ..mapping.options import ExportOptions
 from ..mapping.order_imports import order_kind, store_candidates
 from ..transform import omnium_datetime
 from .background import ReadAhead
-from .context import Period
+from .dates import Period
 from .facts import OmniumOrder, omnium_order
 
 PAGE = 100  # Omnium's largest search page

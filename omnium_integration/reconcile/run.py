@@ -20,8 +20,9 @@ from ..conf import app_settings, get_store_model
 from ..host import get_adapter
 from ..models import ReconciliationRun, TenantExtension
 from ..sync.outbound import export_options
-from .context import AreaResult, Context, Period
+from .context import AreaResult, Context
 from .customers import check_customers
+from .dates import Period
 from .differences import Difference
 from .heal import heal
 from .invoices import check_invoices
